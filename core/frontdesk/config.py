@@ -1,0 +1,94 @@
+"""The desk's configuration: environment variables over defaults, with the instance folder holding local state."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+ENV_PREFIX = "FRONTDESK_"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def _env_list(name: str) -> tuple[str, ...] | None:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return None
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the desk needs to start; built by :meth:`from_env` and passed around, never global.
+
+    ``load_plugins`` is an allow-list of plugin names (``None`` means every installed plugin);
+    ``disable_plugins`` blocks plugins for this process whatever the database says.
+    """
+
+    instance_path: Path
+    database_url: str
+    secret_key: str | None = field(default=None, repr=False)
+    strict_plugins: bool = False
+    load_plugins: tuple[str, ...] | None = None
+    disable_plugins: tuple[str, ...] = ()
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, instance_path: str | Path | None = None, **overrides: object) -> Config:
+        """Read ``FRONTDESK_*`` variables; ``overrides`` win over them (tests and the CLI use this)."""
+        instance = Path(instance_path or os.environ.get(ENV_PREFIX + "INSTANCE", "instance")).resolve()
+        database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'frontdesk.db'}"
+        secret_key = os.environ.get(ENV_PREFIX + "SECRET_KEY") or _read_secret_key(instance)
+        config = cls(
+            instance_path=instance,
+            database_url=database_url,
+            secret_key=secret_key,
+            strict_plugins=_env_flag("STRICT_PLUGINS"),
+            load_plugins=_env_list("LOAD_PLUGINS"),
+            disable_plugins=_env_list("DISABLE_PLUGINS") or (),
+            debug=_env_flag("DEBUG"),
+        )
+        return replace(config, **overrides) if overrides else config
+
+    def masked(self) -> dict[str, str]:
+        """The configuration as strings for display, with passwords and keys hidden."""
+        shown: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "secret_key":
+                value = "(set)" if value else "(not set: run `frontdesk init`)"
+            elif f.name == "database_url":
+                value = make_url(value).render_as_string(hide_password=True)
+            elif isinstance(value, tuple):
+                value = ",".join(value) or "(none)"
+            elif value is None:
+                value = "(all)"
+            shown[f.name] = str(value)
+        return shown
+
+
+def _read_secret_key(instance: Path) -> str | None:
+    path = instance / SECRET_KEY_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def ensure_secret_key(instance: Path) -> tuple[str, bool]:
+    """Create the instance folder and a random secret key file unless one exists; return (key, created)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip(), False
+    path.touch(mode=0o600)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    return key, True

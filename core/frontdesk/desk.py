@@ -1,0 +1,68 @@
+"""The desk: configuration, database and plugins of one running process, and the door to its services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+
+from frontdesk.config import Config
+from frontdesk.db import Database
+from frontdesk.models import PluginState
+from frontdesk.permissions import Actor, PermissionRegistry
+from frontdesk.plugins import Plugins, load_plugins
+from frontdesk.uow import UnitOfWork
+
+
+class Desk:
+    """One per process (or per test): owns the database handle and the plugin manager.
+
+    :param plugins: load exactly these (entry-point names or plugin objects) instead of every
+        installed plugin; tests use it so that nothing installed by accident leaks in.
+    """
+
+    def __init__(self, config: Config, *, plugins: Sequence[str | Any] | None = None) -> None:
+        self.config = config
+        self._explicit_plugins = plugins
+        self.db = Database(config.database_url)
+        self.plugins: Plugins = load_plugins(
+            enabled=self._plugin_decisions(),
+            strict=config.strict_plugins,
+            only=config.load_plugins,
+            blocked=config.disable_plugins,
+            explicit=plugins,
+        )
+        self.plugins.start(self)
+        self.permissions = PermissionRegistry(self.plugins.calls.collect("frontdesk_register_permissions"))
+
+    def reload(self) -> Desk:
+        """A new desk with the same configuration, seeing the plugin decisions stored since this one started."""
+        return Desk(self.config, plugins=self._explicit_plugins)
+
+    def _plugin_decisions(self) -> dict[str, bool]:
+        if not self.db.exists() or not self.db.has_table(PluginState.__tablename__):
+            return {}
+        with self.db.reading() as session:
+            return {row.name: row.enabled for row in session.scalars(select(PluginState))}
+
+    @contextmanager
+    def action(self, actor: Actor, *, source: str) -> Iterator[UnitOfWork]:
+        """One service action: a unit of work in one transaction, committed when the block ends.
+
+        :param actor: who acts (a user, or ``SYSTEM`` for the operator's CLI and jobs).
+        :param source: the entry point, recorded in audit history (``web``, ``api``, ``cli``, ``mail``...).
+        """
+        with self.db.transaction() as session:
+            yield UnitOfWork(desk=self, session=session, actor=actor, source=source)
+
+    @contextmanager
+    def reading(self, actor: Actor | None) -> Iterator[UnitOfWork]:
+        """A read-only unit of work for queries that enforce the actor's permissions."""
+        with self.db.reading() as session:
+            yield UnitOfWork(desk=self, session=session, actor=actor, source="read")
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()

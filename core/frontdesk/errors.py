@@ -1,0 +1,49 @@
+"""Errors raised by services and the plugin platform; entry points turn them into 4xx answers or CLI lines."""
+
+from __future__ import annotations
+
+
+class FrontdeskError(Exception):
+    """Base of every expected error: its message is meant for the person who caused it."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(FrontdeskError):
+    """Input was rejected; ``errors`` maps each field name to its messages."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        self.errors = errors
+        if message is None:
+            message = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in sorted(errors.items()))
+        super().__init__(message)
+
+
+class NotFound(FrontdeskError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+    code = "not_found"
+
+
+class PermissionDenied(FrontdeskError):
+    """The actor lacks the permission the action needs."""
+
+    code = "forbidden"
+
+
+class Conflict(FrontdeskError):
+    """The action clashes with the current state (a duplicate, a stale version)."""
+
+    code = "conflict"
+
+
+class PluginError(FrontdeskError):
+    """A plugin could not be loaded, enabled or disabled."""
+
+    code = "plugin_error"

@@ -1,0 +1,15 @@
+"""The plugin platform: loading plugins, describing them, and calling their hooks."""
+
+from frontdesk.plugins.calls import PluginCalls
+from frontdesk.plugins.loader import ENTRY_POINT_GROUP, PluginInfo, Plugins, PluginStatus, load_plugins
+from frontdesk.plugins.types import NavItem
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "NavItem",
+    "PluginCalls",
+    "PluginInfo",
+    "PluginStatus",
+    "Plugins",
+    "load_plugins",
+]

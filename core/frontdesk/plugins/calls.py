@@ -1,0 +1,87 @@
+"""The typed facade through which the core calls plugin hooks (feature code never touches ``pm.hook``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from frontdesk.plugins.types import NavItem
+
+log = logging.getLogger("frontdesk.plugins")
+
+
+class PluginCalls:
+    """Calls hooks in the two ways the core needs: strict (errors propagate) and robust (errors are contained).
+
+    Strict calls serve start-up, decisions, permissions and validation: a failure must stop the action.
+    Robust calls serve rendering and notifications: one broken plugin must not take a page down.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+
+    def _caller(self, hook: str) -> pluggy.HookCaller:
+        return getattr(self.pm.hook, hook)
+
+    def collect(self, hook: str, **kwargs: Any) -> list[Any]:
+        """Call a list-returning hook strictly and concatenate the lists, in call order."""
+        items: list[Any] = []
+        for result in self._caller(hook)(**kwargs):
+            items.extend(result or ())
+        return items
+
+    def first(self, hook: str, **kwargs: Any) -> Any:
+        """Call a ``firstresult`` hook strictly: the first non-None answer, or None."""
+        return self._caller(hook)(**kwargs)
+
+    def per_plugin(self, hook: str, **kwargs: Any) -> dict[str, Any]:
+        """Call each implementation strictly and map plugin name to its non-None answer."""
+        return dict(self._each(hook, kwargs, robust=False))
+
+    def each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call each implementation robustly; return ``(plugin name, answer)`` for the non-None answers."""
+        return list(self._each(hook, kwargs, robust=True))
+
+    def notify(self, hook: str, **kwargs: Any) -> list[str]:
+        """Deliver an event to every implementation robustly; return the names of plugins that failed."""
+        failed: list[str] = []
+        self._each(hook, kwargs, robust=True, on_error=failed.append)
+        return failed
+
+    def nav_items(self, user: Any, can: Callable[[str], bool]) -> list[NavItem]:
+        """Navigation entries the user may see, sorted by weight then label."""
+        items = [item for _name, result in self.each("frontdesk_nav_items", user=user) for item in result]
+        is_staff = bool(user is not None and user.is_staff)
+        visible = [
+            item
+            for item in items
+            if (item.permission is None or can(item.permission)) and (is_staff or not item.staff_only)
+        ]
+        return sorted(visible, key=lambda item: (item.weight, item.label))
+
+    def _each(
+        self,
+        hook: str,
+        kwargs: dict[str, Any],
+        *,
+        robust: bool,
+        on_error: Callable[[str], None] | None = None,
+    ) -> list[tuple[str, Any]]:
+        results: list[tuple[str, Any]] = []
+        # pluggy calls the most recently registered implementation first; keep its order.
+        for impl in reversed(self._caller(hook).get_hookimpls()):
+            try:
+                result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception:
+                if not robust:
+                    raise
+                log.exception("plugin %r failed in %s", impl.plugin_name, hook)
+                if on_error is not None:
+                    on_error(impl.plugin_name)
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results

@@ -1,0 +1,1 @@
+"""Test support for Frontdesk and its plugins; the fixtures live in :mod:`frontdesk.testing.pytest_plugin`."""

@@ -1,0 +1,67 @@
+"""The Flask application factory: a sequence of ``configure_*`` steps over one desk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from frontdesk.config import Config
+from frontdesk.desk import Desk
+from frontdesk.errors import FrontdeskError
+from frontdesk_webui import auth, errors, views
+
+
+def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None = None) -> Flask:
+    """Build the web application for ``desk`` (or a desk made from a configuration or the environment).
+
+    :param plugins: with a configuration, load exactly these plugins (tests); see :class:`Desk`.
+    """
+    if not isinstance(desk, Desk):
+        desk = Desk(desk or Config.from_env(), plugins=plugins)
+    if not desk.config.secret_key:
+        raise FrontdeskError("no secret key: run `frontdesk init` or set FRONTDESK_SECRET_KEY")
+    app = Flask(__name__)
+    app.extensions["frontdesk"] = desk
+    configure_flask(app, desk)
+    CSRFProtect(app)
+    auth.configure(app)
+    errors.configure(app)
+    configure_blueprints(app, desk)
+    configure_templates(app, desk)
+    return app
+
+
+def configure_flask(app: Flask, desk: Desk) -> None:
+    app.config.update(
+        SECRET_KEY=desk.config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=40 * 1024 * 1024,
+    )
+
+
+def configure_blueprints(app: Flask, desk: Desk) -> None:
+    """Mount the core pages, then every blueprint a plugin returns (named after that plugin)."""
+    app.register_blueprint(views.bp)
+    for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
+        for blueprint in blueprints:
+            if blueprint.name != plugin_name:
+                raise FrontdeskError(
+                    f"plugin {plugin_name!r} returned blueprint {blueprint.name!r}; name it {plugin_name!r}"
+                )
+            app.register_blueprint(blueprint)
+
+
+def configure_templates(app: Flask, desk: Desk) -> None:
+    """Template globals: the navigation for the current user."""
+    from flask_login import current_user
+
+    def nav_items() -> list[Any]:
+        user = current_user if current_user.is_authenticated else None
+        return desk.plugins.calls.nav_items(user, lambda permission: desk.permissions.can(user, permission))
+
+    app.jinja_env.globals.update(nav_items=nav_items, desk_name="Frontdesk")

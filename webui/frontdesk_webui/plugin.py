@@ -1,0 +1,37 @@
+"""The web layer, registered with the core through the plugin contract like any other plugin."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from frontdesk import hookimpl
+from frontdesk.plugins import NavItem
+
+if TYPE_CHECKING:
+    from frontdesk.desk import Desk
+    from frontdesk.models import User
+
+TITLE = "Web interface"
+DESCRIPTION = "Agent workspace, requester portal, admin console and REST API."
+ESSENTIAL = True
+
+
+@hookimpl
+def frontdesk_make_wsgi_app(desk: Desk) -> Any:
+    from frontdesk_webui.app import create_app
+
+    return create_app(desk)
+
+
+@hookimpl
+def frontdesk_register_commands(cli: click.Group) -> None:
+    from frontdesk_webui.serve import serve
+
+    cli.add_command(serve)
+
+
+@hookimpl
+def frontdesk_nav_items(user: User | None) -> list[NavItem]:
+    return [NavItem(label="Home", endpoint="core.home", weight=0)]

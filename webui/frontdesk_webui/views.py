@@ -1,0 +1,40 @@
+"""Core pages of the web layer: home and health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from frontdesk import __version__
+from frontdesk_webui.context import desk
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@login_required
+def home() -> str:
+    return render_template("home.html")
+
+
+@bp.route("/health")
+def health() -> tuple[Response, int]:
+    """Liveness for load balancers and admins: version, database reachability, enabled plugins."""
+    the_desk = desk()
+    try:
+        with the_desk.db.reading() as session:
+            session.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError as exc:
+        database = f"error: {type(exc).__name__}"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "version": __version__,
+        "database": database,
+        "backend": the_desk.db.backend,
+        "plugins": the_desk.plugins.enabled,
+    }
+    return jsonify(body), 200 if database == "ok" else 503

@@ -37,7 +37,8 @@ def test_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.Monk
 def test_secret_key_is_created_once_and_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FRONTDESK_SECRET_KEY", raising=False)
     key, created = ensure_secret_key(tmp_path / "inst")
-    assert created and len(key) > 40
+    assert created
+    assert len(key) > 40
     assert ensure_secret_key(tmp_path / "inst") == (key, False)
     mode = stat.S_IMODE((tmp_path / "inst" / "secret_key").stat().st_mode)
     assert mode == 0o600

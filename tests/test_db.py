@@ -31,5 +31,5 @@ def test_timestamps_come_back_aware_in_utc(desk: Desk) -> None:
 
 def test_naive_timestamps_are_refused(desk: Desk) -> None:
     with pytest.raises(Exception, match="naive datetime"), desk.action(SYSTEM, source="test") as uow:
-        uow.session.add(Group(name="Support", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        uow.session.add(Group(name="Support", created_at=datetime(2026, 1, 1)))
         uow.session.flush()

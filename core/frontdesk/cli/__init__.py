@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from frontdesk import __version__
@@ -40,6 +42,7 @@ def make_cli() -> FrontdeskGroup:
 
 def main() -> None:
     """Console entry point."""
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     make_cli().main(obj=CliState(Config.from_env()), prog_name="frontdesk")
 
 

@@ -80,10 +80,18 @@ class FrontdeskGroup(click.Group):
         if self._plugins_loaded or state is None:
             return
         self._plugins_loaded = True
+
+        def report(plugin: str, exc: Exception) -> None:
+            click.secho(
+                f"warning: plugin {plugin!r} could not add its commands: {_first_line(exc)}", fg="yellow", err=True
+            )
+
         try:
-            state.desk.plugins.calls.collect("frontdesk_register_commands", cli=self)
-        except Exception as exc:  # a broken plugin must never take the CLI down
-            click.secho(f"warning: plugin commands are unavailable: {exc}", fg="yellow", err=True)
+            desk = state.desk
+        except Exception as exc:  # the core commands must work even when plugins or the database do not
+            click.secho(f"warning: plugin commands are unavailable: {_first_line(exc)}", fg="yellow", err=True)
+            return
+        desk.plugins.calls.each("frontdesk_register_commands", cli=self, on_error=report)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands(ctx)

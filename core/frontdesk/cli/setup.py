@@ -41,9 +41,7 @@ def init(state: CliState, admin_email: str | None, admin_name: str, admin_passwo
         return
     if not admin_email or not admin_password:
         if not sys.stdin.isatty():
-            click.echo(
-                "No admin yet: run `frontdesk user create --role admin ...` or `frontdesk init --admin-email ...`."
-            )
+            click.echo("No admin yet: run `frontdesk init --admin-email E --admin-password P`.")
             return
         admin_email = admin_email or click.prompt("Admin e-mail")
         admin_password = admin_password or click.prompt("Admin password", hide_input=True, confirmation_prompt=True)

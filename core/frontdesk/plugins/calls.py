@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,11 @@ import pluggy
 from frontdesk.plugins.types import NavItem
 
 log = logging.getLogger("frontdesk.plugins")
+OnError = Callable[[str, Exception], None]
+
+
+def _log_failure(hook: str, plugin: str, exc: Exception) -> None:
+    log.error("plugin %r failed in %s", plugin, hook, exc_info=exc)
 
 
 class PluginCalls:
@@ -41,14 +47,23 @@ class PluginCalls:
         """Call each implementation strictly and map plugin name to its non-None answer."""
         return dict(self._each(hook, kwargs, robust=False))
 
-    def each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call each implementation robustly; return ``(plugin name, answer)`` for the non-None answers."""
-        return list(self._each(hook, kwargs, robust=True))
+    def each(self, hook: str, *, on_error: OnError | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call each implementation robustly; return ``(plugin name, answer)`` for the non-None answers.
+
+        A failing implementation is skipped and reported to ``on_error(plugin, exception)``, which by
+        default logs it with its traceback.
+        """
+        return self._each(hook, kwargs, robust=True, on_error=on_error)
 
     def notify(self, hook: str, **kwargs: Any) -> list[str]:
         """Deliver an event to every implementation robustly; return the names of plugins that failed."""
         failed: list[str] = []
-        self._each(hook, kwargs, robust=True, on_error=failed.append)
+
+        def record(plugin: str, exc: Exception) -> None:
+            _log_failure(hook, plugin, exc)
+            failed.append(plugin)
+
+        self._each(hook, kwargs, robust=True, on_error=record)
         return failed
 
     def nav_items(self, user: Any, can: Callable[[str], bool]) -> list[NavItem]:
@@ -68,19 +83,17 @@ class PluginCalls:
         kwargs: dict[str, Any],
         *,
         robust: bool,
-        on_error: Callable[[str], None] | None = None,
+        on_error: OnError | None = None,
     ) -> list[tuple[str, Any]]:
         results: list[tuple[str, Any]] = []
         # pluggy calls the most recently registered implementation first; keep its order.
         for impl in reversed(self._caller(hook).get_hookimpls()):
             try:
                 result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-            except Exception:
+            except Exception as exc:
                 if not robust:
                     raise
-                log.exception("plugin %r failed in %s", impl.plugin_name, hook)
-                if on_error is not None:
-                    on_error(impl.plugin_name)
+                (on_error or functools.partial(_log_failure, hook))(impl.plugin_name, exc)
                 continue
             if result is not None:
                 results.append((impl.plugin_name, result))

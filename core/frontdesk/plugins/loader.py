@@ -126,11 +126,12 @@ class Plugins:
         self.infos = infos
         self.strict = strict
         self.calls = PluginCalls(pm)
+        self._load_order: list[str] = []
 
     @property
     def enabled(self) -> list[str]:
-        """Names of the plugins registered in this process, in load order."""
-        return [name for name, info in self.infos.items() if info.status is PluginStatus.ENABLED]
+        """Names of the plugins registered in this process, in load order (requirements first)."""
+        return [name for name in self._load_order if self.infos[name].status is PluginStatus.ENABLED]
 
     def get(self, name: str) -> PluginInfo:
         """The info of one installed plugin; :class:`PluginError` when no such plugin is installed."""
@@ -180,6 +181,8 @@ class Plugins:
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         self.infos.pop(name, None)
+        if name in self._load_order:
+            self._load_order.remove(name)
 
     def _register(self, name: str) -> None:
         info = self.infos[name]
@@ -198,6 +201,8 @@ class Plugins:
             self.pm.register(info.module, name=name)
         except Exception as exc:
             self.fail(name, exc)
+        else:
+            self._load_order.append(name)
 
     def _check_hooks(self, name: str) -> None:
         if name in self.enabled and (unknown := self._unknown_hooks(name)):
@@ -279,7 +284,7 @@ def _candidates(explicit: Sequence[str | Any] | None, only: Iterable[str] | None
 
 def _dependency_order(plugins: Plugins) -> list[str]:
     """Enabled plugins with each after what it requires or optionally integrates with; cycles fail."""
-    names = plugins.enabled
+    names = [name for name, info in plugins.infos.items() if info.status is PluginStatus.ENABLED]
     graph = {
         name: {dep for dep in (*plugins.infos[name].requires, *plugins.infos[name].optional) if dep in names}
         for name in names

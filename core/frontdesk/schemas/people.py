@@ -8,7 +8,10 @@ from marshmallow import Schema, fields, post_load, validate
 
 from frontdesk.models import Role
 
-NAME = validate.Length(min=1, max=200)
+NAME = validate.And(
+    validate.Length(max=200, error="At most {max} characters."),
+    validate.Regexp(r".*\S", error="Must not be blank."),
+)
 
 
 def _strip(value: Any) -> Any:
@@ -21,7 +24,11 @@ class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
     name = fields.String(required=True, validate=NAME)
     role = fields.String(load_default=Role.REQUESTER.value, validate=validate.OneOf([r.value for r in Role]))
-    password = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=8, max=1024))
+    password = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=8, max=1024, error="Between {min} and {max} characters."),
+    )
     groups = fields.List(fields.String(validate=NAME), load_default=list)
     organization = fields.String(load_default=None, allow_none=True, validate=NAME)
     all_groups = fields.Boolean(load_default=False)

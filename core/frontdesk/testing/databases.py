@@ -54,6 +54,20 @@ class TemplateDatabase:
         engine.dispose()
 
     @contextmanager
+    def empty(self, directory: Path) -> Iterator[str]:
+        """A URL of a new database with no tables at all, dropped afterwards."""
+        if not self.server:
+            directory.mkdir(parents=True, exist_ok=True)
+            yield f"sqlite:///{directory / 'empty.db'}"
+            return
+        name = f"frontdesk_empty_{os.getpid()}_{next(_counter)}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield self._url_for(name)
+        finally:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @contextmanager
     def copy(self, directory: Path) -> Iterator[str]:
         """A URL of a new database holding the template's schema, dropped afterwards."""
         if not self.server:

@@ -1,0 +1,1 @@
+"""A sample third-party plugin: a table, a setting, a permission, a command and a page."""

@@ -29,7 +29,7 @@ $(VENV)/.test-deps: $(VENV)/.installed requirements-test.txt
 	touch $@
 
 test: $(VENV)/.test-deps lint postgres
-	$(MAKE) test-sqlite test-postgresql test-wheels
+	$(MAKE) test-wheels test-sqlite test-postgresql
 
 test-sqlite:
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,22 @@ def with_hello(hello_site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def install() -> Any:
     """``install(source, target)`` builds a distribution folder and installs it into ``target``."""
     return install_distribution
+
+
+def run_frontdesk(*args: str, instance: Path, database_url: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
+    """Run the ``frontdesk`` command in a fresh process with ``path`` as the only extra install folders."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
+        "FRONTDESK_INSTANCE": str(instance),
+        "FRONTDESK_DATABASE_URL": database_url,
+        "PYTHONPATH": os.pathsep.join(str(p) for p in path),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "frontdesk", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def frontdesk_process() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``frontdesk_process(*args, instance=, database_url=, path=[...])`` runs the CLI as its own process."""
+    return run_frontdesk

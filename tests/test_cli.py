@@ -22,9 +22,11 @@ def walk(command: click.Command, ctx: click.Context, path: tuple[str, ...] = ())
     return found
 
 
-def test_every_command_has_help(cli: Any, desk_config: Any) -> None:
+def test_every_command_has_help(cli: Any, desk_config: Any, request: pytest.FixtureRequest) -> None:
     root = make_cli()
-    ctx = click.Context(root, obj=CliState(desk_config, plugins=["webui"]))
+    state = CliState(desk_config, plugins=["webui"])
+    request.addfinalizer(state.reset)
+    ctx = click.Context(root, obj=state)
     paths = walk(root, ctx)
     assert ("serve",) in paths
     assert ("plugins", "enable") in paths
@@ -133,7 +135,9 @@ def test_unexpected_errors_are_one_line_too(desk_config: Any) -> None:
 
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(make_cli(), ["explode"], obj=CliState(desk_config, plugins=[Faulty()]))
+    state = CliState(desk_config, plugins=[Faulty()])
+    result = CliRunner().invoke(make_cli(), ["explode"], obj=state)
+    state.reset()
     assert result.exit_code == 1
     assert result.output.strip() == (
         "Error: ZeroDivisionError: division by zero (FRONTDESK_DEBUG=1 shows the traceback)"

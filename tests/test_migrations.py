@@ -33,9 +33,10 @@ def test_core_upgrades_an_empty_database_and_matches_the_models(empty_desk: Desk
 
 
 def test_hook_frontdesk_register_migrations_gives_a_plugin_its_own_lineage(
-    with_hello: Path, desk_config: Config
+    with_hello: Path, desk_config: Config, request: pytest.FixtureRequest
 ) -> None:
     desk = Desk(desk_config, plugins=["webui", "hello"])
+    request.addfinalizer(desk.close)
     hello = migrate.lineage(desk, "hello")
     assert hello.version_table == "alembic_version_hello"
     assert [lineage.name for lineage in migrate.lineages(desk)] == ["core", "hello"]
@@ -50,7 +51,6 @@ def test_hook_frontdesk_register_migrations_gives_a_plugin_its_own_lineage(
     names = set(inspect(desk.db.engine).get_table_names())
     assert "hello_greetings" not in names
     assert migrate.is_current(desk, migrate.lineage(desk, migrate.CORE))
-    desk.close()
 
 
 def test_unknown_lineages_are_named_in_the_error(desk: Desk) -> None:

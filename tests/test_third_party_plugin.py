@@ -7,12 +7,11 @@ permission, a CLI command and a page. The CLI runs as a separate process, as an 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -26,19 +25,6 @@ from frontdesk.services import people
 pytestmark = pytest.mark.slow
 
 
-def frontdesk(*args: str, instance: Path, database_url: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
-    """Run the ``frontdesk`` command in a fresh process with ``path`` as the only extra install folders."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
-        "FRONTDESK_INSTANCE": str(instance),
-        "FRONTDESK_DATABASE_URL": database_url,
-        "PYTHONPATH": os.pathsep.join(str(p) for p in path),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "frontdesk", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
 def greetings(database_url: str) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -47,16 +33,20 @@ def greetings(database_url: str) -> int:
     return count
 
 
-def test_install_enable_disable_uninstall(hello_site: Path, database_url: str, tmp_path: Path) -> None:
+def test_install_enable_disable_uninstall(
+    hello_site: Path, database_url: str, tmp_path: Path, frontdesk_process: Callable[..., Any]
+) -> None:
     def run(*args: str, installed: bool = True) -> subprocess.CompletedProcess[str]:
-        return frontdesk(
+        return frontdesk_process(
             *args, instance=tmp_path / "instance", database_url=database_url, path=[hello_site] if installed else []
         )
 
     result = run("init", "--admin-email", "admin@example.com", "--admin-password", "correct horse")
     assert result.returncode == 0, result.stderr
     assert "Database upgraded: hello." in result.stdout
-    assert "hello_greetings" in inspect(create_engine(database_url)).get_table_names()
+    engine = create_engine(database_url)
+    assert "hello_greetings" in inspect(engine).get_table_names()
+    engine.dispose()
 
     listed = {p["name"]: p for p in json.loads(run("plugins", "list", "--json").stdout)}
     assert listed["hello"]["status"] == "enabled"
@@ -106,7 +96,11 @@ def write_distribution(root: Path, name: str, plugin_source: str) -> Path:
 
 
 def test_broken_plugins_never_take_the_cli_down(
-    hello_site: Path, database_url: str, tmp_path: Path, install: Callable[[Path, Path], Path]
+    hello_site: Path,
+    database_url: str,
+    tmp_path: Path,
+    install: Callable[[Path, Path], Path],
+    frontdesk_process: Callable[..., Any],
 ) -> None:
     site = tmp_path / "site"
     install(write_distribution(tmp_path / "src1", "broken", "raise ImportError('no module named ldap')\n"), site)
@@ -125,7 +119,9 @@ def test_broken_plugins_never_take_the_cli_down(
     )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return frontdesk(*args, instance=tmp_path / "instance", database_url=database_url, path=[site, hello_site])
+        return frontdesk_process(
+            *args, instance=tmp_path / "instance", database_url=database_url, path=[site, hello_site]
+        )
 
     listed = run("plugins", "list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -147,8 +143,11 @@ def test_broken_plugins_never_take_the_cli_down(
     assert run("hello", "greet", "Dee").returncode == 1, "hello's table was never created in this database"
 
 
-def test_the_plugin_page_nav_and_permission_in_process(with_hello: Path, desk_config: Config) -> None:
+def test_the_plugin_page_nav_and_permission_in_process(
+    with_hello: Path, desk_config: Config, request: pytest.FixtureRequest
+) -> None:
     desk = Desk(desk_config, plugins=["webui", "hello"])
+    request.addfinalizer(desk.close)
     migrate.upgrade_all(desk)
     app = desk.plugins.calls.first("frontdesk_make_wsgi_app", desk=desk)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
@@ -165,4 +164,3 @@ def test_the_plugin_page_nav_and_permission_in_process(with_hello: Path, desk_co
     assert 'href="/hello/">Hello</a>' in page.text
     assert desk.permissions.can(agent, "hello.greet")
     assert not desk.permissions.can(requester, "hello.greet")
-    desk.close()

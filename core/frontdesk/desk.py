@@ -27,15 +27,19 @@ class Desk:
         self.config = config
         self._explicit_plugins = plugins
         self.db = Database(config.database_url)
-        self.plugins: Plugins = load_plugins(
-            enabled=self._plugin_decisions(),
-            strict=config.strict_plugins,
-            only=config.load_plugins,
-            blocked=config.disable_plugins,
-            explicit=plugins,
-        )
-        self.plugins.start(self)
-        self.permissions = PermissionRegistry(self.plugins.calls.collect("frontdesk_register_permissions"))
+        try:
+            self.plugins: Plugins = load_plugins(
+                enabled=self._plugin_decisions(),
+                strict=config.strict_plugins,
+                only=config.load_plugins,
+                blocked=config.disable_plugins,
+                explicit=plugins,
+            )
+            self.plugins.start(self)
+            self.permissions = PermissionRegistry(self.plugins.calls.collect("frontdesk_register_permissions"))
+        except BaseException:
+            self.db.dispose()
+            raise
 
     def reload(self) -> Desk:
         """A new desk with the same configuration, seeing the plugin decisions stored since this one started."""
@@ -66,3 +70,9 @@ class Desk:
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -42,18 +42,17 @@ def enable_plugin(desk: Desk, actor: Actor, name: str) -> PluginInfo:
     with desk.action(actor, source="cli") as uow:
         record_decision(uow, name, True)
     try:
-        fresh = desk.reload()
-        fresh_info = fresh.plugins.get(name)
-        if fresh_info.status is not PluginStatus.ENABLED:
-            raise PluginError(f"plugin {name!r} cannot be enabled: {fresh_info.error}")
-        for lineage in migrate.lineages(fresh):
-            if lineage.name == name:
-                migrate.upgrade(fresh, lineage)
+        with desk.reload() as fresh:
+            fresh_info = fresh.plugins.get(name)
+            if fresh_info.status is not PluginStatus.ENABLED:
+                raise PluginError(f"plugin {name!r} cannot be enabled: {fresh_info.error}")
+            for lineage in migrate.lineages(fresh):
+                if lineage.name == name:
+                    migrate.upgrade(fresh, lineage)
     except Exception:
         with desk.action(actor, source="cli") as uow:
             record_decision(uow, name, False)
         raise
-    fresh.close()
     return fresh_info
 
 

@@ -1,0 +1,152 @@
+"""Enabling, disabling and configuring plugins through the service layer, and the registration hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from frontdesk import hookimpl
+from frontdesk.desk import Desk
+from frontdesk.errors import PermissionDenied, PluginError, ValidationError
+from frontdesk.models import PluginSetting, PluginState
+from frontdesk.permissions import SYSTEM, Permission
+from frontdesk.plugins import PluginStatus
+from frontdesk.services import plugins as plugin_service
+
+
+class TunableSettings(Schema):
+    colour = fields.String(load_default="blue")
+    retries = fields.Integer(load_default=3)
+
+
+class Tunable:
+    NAME = "tunable"
+
+    @hookimpl
+    def frontdesk_register_settings(self) -> type[Schema]:
+        return TunableSettings
+
+    @hookimpl
+    def frontdesk_register_permissions(self) -> list[Permission]:
+        return [Permission("tunable.tune", "Tune things", roles=frozenset({"agent"}))]
+
+    @hookimpl
+    def frontdesk_register_commands(self, cli: click.Group) -> None:
+        @cli.group("tunable")
+        def group() -> None:
+            """Tune things."""
+
+        @group.command()
+        def ping() -> None:
+            """Answer pong."""
+            click.echo("pong")
+
+
+class Dependent:
+    NAME = "dependent"
+    REQUIRES = ("tunable",)
+
+
+@pytest.fixture
+def frontdesk_plugins() -> list[Any]:
+    return ["webui", Tunable(), Dependent()]
+
+
+def test_hook_frontdesk_register_settings_defaults_and_stored_values(desk: Desk) -> None:
+    with desk.reading(SYSTEM) as uow:
+        assert plugin_service.get_settings(uow, "tunable") == {"colour": "blue", "retries": 3}
+    with desk.action(SYSTEM, source="test") as uow:
+        assert plugin_service.set_setting(uow, "tunable", "retries", "5") == 5
+    with desk.reading(SYSTEM) as uow:
+        assert plugin_service.get_settings(uow, "tunable") == {"colour": "blue", "retries": 5}
+        assert plugin_service.get_settings(uow, "webui") == {}
+
+
+def test_settings_are_validated(desk: Desk) -> None:
+    with (
+        pytest.raises(ValidationError, match=r"retries: Not a valid integer\."),
+        desk.action(SYSTEM, source="t") as uow,
+    ):
+        plugin_service.set_setting(uow, "tunable", "retries", "many")
+    unknown = r"has no setting 'size' \(settings: colour, retries\)"
+    with pytest.raises(ValidationError, match=unknown), desk.action(SYSTEM, source="test") as uow:
+        plugin_service.set_setting(uow, "tunable", "size", "XL")
+    with desk.db.reading() as session:
+        assert session.scalars(select(PluginSetting)).all() == []
+
+
+def test_only_admins_change_plugins(desk: Desk, make_user: Any) -> None:
+    agent = make_user(role="agent")
+    with pytest.raises(PermissionDenied), desk.action(agent, source="test") as uow:
+        plugin_service.set_setting(uow, "tunable", "colour", "red")
+    with pytest.raises(PermissionDenied), desk.action(agent, source="test") as uow:
+        plugin_service.record_decision(uow, "tunable", False)
+
+
+def test_hook_frontdesk_register_permissions_maps_roles(desk: Desk, make_user: Any) -> None:
+    agent, requester, admin = make_user(role="agent"), make_user(), make_user(role="admin")
+    assert "tunable.tune" in desk.permissions
+    assert desk.permissions.can(agent, "tunable.tune")
+    assert not desk.permissions.can(requester, "tunable.tune")
+    assert desk.permissions.can(admin, "tunable.tune")
+    assert not desk.permissions.can(None, "tunable.tune")
+    with pytest.raises(KeyError, match="unknown permission"):
+        desk.permissions.can(admin, "tunable.typo")
+
+
+def test_hook_frontdesk_register_commands_adds_a_plugin_group(cli: Any) -> None:
+    assert cli("tunable", "ping").output == "pong\n"
+    assert "tunable" in cli("--help").output
+
+
+def test_disable_and_enable_round_trip(desk: Desk) -> None:
+    with pytest.raises(PluginError, match="required by dependent; disable those first"):
+        plugin_service.disable_plugin(desk, SYSTEM, "tunable")
+    plugin_service.disable_plugin(desk, SYSTEM, "dependent")
+    with desk.reload() as fresh:
+        assert fresh.plugins.get("dependent").status is PluginStatus.DISABLED
+        info = plugin_service.enable_plugin(fresh, SYSTEM, "dependent")
+    assert info.status is PluginStatus.ENABLED
+    with desk.reload() as fresh:
+        assert fresh.plugins.get("dependent").status is PluginStatus.ENABLED
+
+
+def test_enabling_a_plugin_whose_requirement_is_disabled_changes_nothing(desk: Desk) -> None:
+    plugin_service.disable_plugin(desk, SYSTEM, "dependent")
+    with desk.reload() as fresh:
+        plugin_service.disable_plugin(fresh, SYSTEM, "tunable")
+    with desk.reload() as fresh, pytest.raises(PluginError, match="requires 'tunable'"):
+        plugin_service.enable_plugin(fresh, SYSTEM, "dependent")
+    with desk.db.reading() as session:
+        assert session.get(PluginState, "dependent").enabled is False
+
+
+class BrokenMigrations:
+    NAME = "brokenmig"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def frontdesk_register_migrations(self) -> Path:
+        return self.folder
+
+
+def test_a_plugin_whose_migration_fails_is_left_disabled(desk_config: Any, tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_bad.py").write_text(
+        'revision = "0001"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n'
+        "def upgrade():\n    raise RuntimeError('migration bug')\n\ndef downgrade():\n    pass\n"
+    )
+    with Desk(desk_config, plugins=["webui", BrokenMigrations(versions)]) as desk:
+        plugin_service.disable_plugin(desk, SYSTEM, "brokenmig")
+        with desk.reload() as fresh, pytest.raises(RuntimeError, match="migration bug"):
+            plugin_service.enable_plugin(fresh, SYSTEM, "brokenmig")
+        with desk.reload() as fresh:
+            assert fresh.plugins.get("brokenmig").status is PluginStatus.DISABLED

@@ -68,9 +68,7 @@ def test_every_hook_has_a_test(name: str) -> None:
 
 
 def test_every_bundled_plugin_is_a_distribution_with_a_matching_entry_point() -> None:
-    for folder in sorted((ROOT / "plugins").iterdir()):
-        if not folder.is_dir():
-            continue
+    for folder in sorted(path for path in ROOT.glob("plugins/*") if path.is_dir()):
         config = configparser.ConfigParser()
         assert config.read(folder / "setup.cfg"), f"{folder.name} has no setup.cfg"
         assert config["metadata"]["name"] == f"frontdesk-{folder.name}"

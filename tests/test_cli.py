@@ -153,9 +153,9 @@ def test_config_masks_secrets(cli: Any) -> None:
 
 def test_db_current_and_history(cli: Any) -> None:
     current = cli("db", "current").output.splitlines()
-    assert current[1].split()[:3] == ["core", "0001", "0001"]
+    assert current[1].split()[:3] == ["core", "0002", "0002"]
     assert "up to date" in current[1]
-    assert cli("db", "history").output.startswith("0001  people and plugins")
+    assert cli("db", "history").output.splitlines() == ["0002  tickets", "0001  people and plugins"]
     assert cli("db", "upgrade").output.strip() == "Everything is up to date."
 
 

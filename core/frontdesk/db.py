@@ -46,6 +46,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def table_modules() -> dict[str, str]:
+    """Each mapped table (association tables included) with the module of the model that maps it."""
+    owners: dict[str, str] = {}
+    for mapper in Base.registry.mappers:
+        module = mapper.class_.__module__
+        owners.setdefault(mapper.local_table.name, module)
+        for relationship in mapper.relationships:
+            if relationship.secondary is not None:
+                owners.setdefault(relationship.secondary.name, module)
+    return owners
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -10,10 +11,13 @@ from sqlalchemy import select
 
 from frontdesk.config import Config
 from frontdesk.db import Database
-from frontdesk.models import PluginState
+from frontdesk.events import Dispatcher
+from frontdesk.models import EventState, PluginState
 from frontdesk.permissions import Actor, PermissionRegistry
 from frontdesk.plugins import Plugins, load_plugins
 from frontdesk.uow import UnitOfWork
+
+log = logging.getLogger("frontdesk.desk")
 
 
 class Desk:
@@ -27,6 +31,7 @@ class Desk:
         self.config = config
         self._explicit_plugins = plugins
         self.db = Database(config.database_url)
+        self.dispatcher = Dispatcher(self)
         try:
             self.plugins: Plugins = load_plugins(
                 enabled=self._plugin_decisions(),
@@ -59,7 +64,14 @@ class Desk:
         :param source: the entry point, recorded in audit history (``web``, ``api``, ``cli``, ``mail``...).
         """
         with self.db.transaction() as session:
-            yield UnitOfWork(desk=self, session=session, actor=actor, source=source)
+            uow = UnitOfWork(desk=self, session=session, actor=actor, source=source)
+            yield uow
+        pending = [event.id for event in uow.emitted if event.state == EventState.PENDING]
+        if pending:
+            try:
+                self.dispatcher.deliver(pending)
+            except Exception:  # committed already; a later dispatch delivers what this one could not
+                log.exception("delivering events %s failed; they stay pending", pending)
 
     @contextmanager
     def reading(self, actor: Actor | None) -> Iterator[UnitOfWork]:

@@ -19,9 +19,10 @@ from frontdesk import hookspec
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
-    from frontdesk.models import User
-    from frontdesk.permissions import Permission
+    from frontdesk.models import Comment, Event, Ticket, User
+    from frontdesk.permissions import Actor, Permission
     from frontdesk.plugins.types import NavItem
+    from frontdesk.uow import UnitOfWork
 
 
 # --- Plugin-to-plugin ------------------------------------------------------------------------
@@ -100,6 +101,138 @@ def frontdesk_register_blueprints() -> list[Any]:
     Called by the web layer while it builds the application. Each blueprint's name must equal the
     plugin name (``Blueprint("sla", ...)``); pages go under ``/<name>``, API endpoints under
     ``/api/v1/<name>``. All results are combined.
+    """
+
+
+# --- Tickets: inside the transaction (raise to refuse; errors propagate) --------------------------
+
+
+@hookspec
+def frontdesk_ticket_before_create(ticket: Ticket, actor: Actor, uow: UnitOfWork) -> None:
+    """Check or adjust a new ticket before it is written.
+
+    Called inside the creating transaction, after the core validated the input and before the
+    ticket has a number. Change fields on ``ticket`` to adjust it (e.g. route it to a group), add
+    rows through ``uow.session``, or raise :class:`frontdesk.errors.ValidationError` to refuse
+    the whole action. Return value ignored.
+
+    :param ticket: the new ticket (not yet flushed).
+    :param actor: who creates it.
+    :param uow: the unit of work of the action.
+    """
+
+
+@hookspec
+def frontdesk_ticket_before_update(
+    ticket: Ticket, changes: dict[str, list[Any]], actor: Actor, uow: UnitOfWork
+) -> None:
+    """Check or adjust a ticket change before it is written.
+
+    Called inside the transaction after the core applied the changes to ``ticket``. Raise
+    :class:`frontdesk.errors.ValidationError` to refuse the change. Return value ignored.
+
+    :param ticket: the ticket with the changes applied.
+    :param changes: ``{field: [old, new]}`` of what this action changes.
+    :param actor: who changes it.
+    :param uow: the unit of work of the action.
+    """
+
+
+@hookspec
+def frontdesk_ticket_before_comment(ticket: Ticket, comment: Comment, actor: Actor, uow: UnitOfWork) -> None:
+    """Check a reply or internal note before it is written.
+
+    Called inside the transaction; raise :class:`frontdesk.errors.ValidationError` to refuse it.
+    Return value ignored.
+
+    :param ticket: the ticket commented on.
+    :param comment: the new comment (``comment.public`` tells reply from note).
+    :param actor: who writes it.
+    :param uow: the unit of work of the action.
+    """
+
+
+# --- Tickets: after commit (delivered from the event outbox, at least once) -----------------------
+# Every event hook receives the same arguments; implement any subset. Deliveries happen after the
+# change is committed, in order per ticket, and again after a failure: use ``event.id`` to stay
+# idempotent. A failing implementation is retried alone and never blocks other plugins.
+
+
+@hookspec
+def frontdesk_ticket_created(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to a new ticket (auto-replies, routing, notifications).
+
+    :param event: the committed event (``event.id``, ``event.payload``, ``event.source``).
+    :param ticket: the ticket as it is now.
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk, for follow-up actions (``desk.action(...)``).
+    """
+
+
+@hookspec
+def frontdesk_ticket_updated(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to changed ticket fields; ``event.payload["changes"]`` is ``{field: [old, new]}``.
+
+    :param event: the committed event.
+    :param ticket: the ticket as it is now.
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk.
+    """
+
+
+@hookspec
+def frontdesk_ticket_commented(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to a reply or internal note; the payload has ``comment_id``, ``public`` and ``by_staff``.
+
+    :param event: the committed event.
+    :param ticket: the ticket as it is now.
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk.
+    """
+
+
+@hookspec
+def frontdesk_ticket_status_changed(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to a status change; the payload has ``from`` and ``to`` status names.
+
+    :param event: the committed event.
+    :param ticket: the ticket as it is now (``ticket.status_category`` tells the category).
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk.
+    """
+
+
+@hookspec
+def frontdesk_ticket_assigned(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to a change of assignee; the payload has ``from`` and ``to`` e-mail addresses (or None).
+
+    :param event: the committed event.
+    :param ticket: the ticket as it is now.
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk.
+    """
+
+
+@hookspec
+def frontdesk_ticket_merged(event: Event, ticket: Ticket, actor: User | None, desk: Desk) -> None:
+    """React to a ticket merged into another; ``ticket`` is the closed duplicate, the payload has ``into``.
+
+    :param event: the committed event.
+    :param ticket: the merged (now closed) ticket.
+    :param actor: who caused the event, or None for the system.
+    :param desk: the desk.
+    """
+
+
+@hookspec
+def frontdesk_ticket_fields(ticket: Ticket, user: User | None) -> dict[str, Any] | None:
+    """Return extra fields to show with a ticket (API, CLI ``--json``), e.g. SLA due times.
+
+    Called when a ticket is shown; the result appears under ``extensions.<plugin name>``. Return
+    None to add nothing. A failing implementation is logged and skipped.
+
+    :param ticket: the ticket shown.
+    :param user: who looks at it (None for the system), so fields can depend on permissions.
     """
 
 

@@ -38,6 +38,11 @@ CORE_PERMISSIONS = (
     Permission("desk.configure", "Change desk-wide settings"),
     Permission("people.manage", "Create and change users, organizations and groups"),
     Permission("plugins.manage", "Enable, disable and configure plugins"),
+    Permission(
+        "tickets.work",
+        "Change ticket fields, add internal notes, link and merge tickets",
+        frozenset({Role.AGENT.value}),
+    ),
 )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
+
+from frontdesk.db import utcnow
+from frontdesk.events import has_consumers
+from frontdesk.models import Event, EventState, User
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
@@ -20,6 +24,31 @@ class UnitOfWork:
     session: Session
     actor: Actor | None
     source: str
+    emitted: list[Event] = field(default_factory=list)
+
+    @property
+    def actor_id(self) -> int | None:
+        """The acting user's id, or None for the system."""
+        return self.actor.id if isinstance(self.actor, User) else None
+
+    def emit(self, name: str, *, ticket_id: int | None = None, payload: dict[str, Any] | None = None) -> Event:
+        """Record an event in this transaction; after commit it is delivered to the hook for ``name``.
+
+        An event nobody consumes is stored as already delivered, so the outbox holds only real work.
+        """
+        consumed = has_consumers(self.desk, name)
+        event = Event(
+            name=name,
+            ticket_id=ticket_id,
+            actor_id=self.actor_id,
+            source=self.source,
+            payload=payload or {},
+            state=EventState.PENDING.value if consumed else EventState.DELIVERED.value,
+            delivered_at=None if consumed else utcnow(),
+        )
+        self.session.add(event)
+        self.emitted.append(event)
+        return event
 
     def require(self, permission: str) -> None:
         """Raise :class:`~frontdesk.errors.PermissionDenied` unless the actor holds ``permission``."""

@@ -1,6 +1,48 @@
 """The core's models; importing this package registers their tables on ``Base.metadata``."""
 
+from frontdesk.models.events import Event, EventFailure, EventState
 from frontdesk.models.people import Group, GroupMembership, Organization, Role, User
 from frontdesk.models.plugins import PluginSetting, PluginState
+from frontdesk.models.search import SearchDocument
+from frontdesk.models.tickets import (
+    Attachment,
+    Comment,
+    HistoryEntry,
+    LinkKind,
+    Priority,
+    Status,
+    StatusCategory,
+    Tag,
+    Ticket,
+    TicketLink,
+    TicketType,
+    ticket_ccs,
+    ticket_tags,
+)
 
-__all__ = ["Group", "GroupMembership", "Organization", "PluginSetting", "PluginState", "Role", "User"]
+__all__ = [
+    "Attachment",
+    "Comment",
+    "Event",
+    "EventFailure",
+    "EventState",
+    "Group",
+    "GroupMembership",
+    "HistoryEntry",
+    "LinkKind",
+    "Organization",
+    "PluginSetting",
+    "PluginState",
+    "Priority",
+    "Role",
+    "SearchDocument",
+    "Status",
+    "StatusCategory",
+    "Tag",
+    "Ticket",
+    "TicketLink",
+    "TicketType",
+    "User",
+    "ticket_ccs",
+    "ticket_tags",
+]

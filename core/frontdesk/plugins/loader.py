@@ -15,7 +15,7 @@ from typing import Any
 import pluggy
 
 from frontdesk import hookspecs
-from frontdesk.db import Base
+from frontdesk.db import table_modules
 from frontdesk.errors import PluginError
 from frontdesk.plugins.calls import PluginCalls
 
@@ -93,9 +93,9 @@ def misnamed_tables(name: str, plugin: Any) -> list[str]:
     if package == "frontdesk":
         return []
     return sorted(
-        mapper.local_table.name
-        for mapper in Base.registry.mappers
-        if mapper.class_.__module__.split(".")[0] == package and not mapper.local_table.name.startswith(f"{name}_")
+        table
+        for table, module in table_modules().items()
+        if module.split(".")[0] == package and not table.startswith(f"{name}_")
     )
 
 

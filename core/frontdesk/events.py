@@ -1,0 +1,162 @@
+"""Delivering committed events to plugins' after-commit hooks: at least once, in order per ticket.
+
+Services write an :class:`~frontdesk.models.Event` row in the same transaction as the change, so a
+crash after commit loses nothing: undelivered events stay ``pending`` and any later dispatch picks
+them up. Each plugin's hook is called separately; a plugin that raises is retried with backoff
+(only that plugin), and after ``MAX_ATTEMPTS`` the event is marked ``failed`` with the error kept.
+While an event of a ticket waits for a retry, later events of that ticket wait too.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from frontdesk.db import utcnow
+from frontdesk.models import Event, EventFailure, EventState, Ticket, User
+
+if TYPE_CHECKING:
+    from frontdesk.desk import Desk
+
+log = logging.getLogger("frontdesk.events")
+
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+
+
+def has_consumers(desk: Desk, name: str) -> bool:
+    """Whether any enabled plugin implements the hook an event called ``name`` is delivered to."""
+    caller = getattr(desk.plugins.pm.hook, Event(name=name).hook_name, None)
+    return bool(caller and caller.get_hookimpls())
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch pass did."""
+
+    delivered: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Delivers pending events of one desk."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def deliver(self, event_ids: Sequence[int]) -> DispatchReport:
+        """Deliver these just-committed events (the inline path right after an action)."""
+        if not event_ids:
+            return DispatchReport()
+        query = select(Event).where(Event.id.in_(event_ids), Event.state == EventState.PENDING).order_by(Event.id)
+        return self._run(query, earlier_pending_blocks=True)
+
+    def dispatch_pending(self, limit: int = 1000, now: datetime | None = None) -> DispatchReport:
+        """Deliver up to ``limit`` pending events, oldest first (catch-up after a crash, retries)."""
+        query = select(Event).where(Event.state == EventState.PENDING).order_by(Event.id).limit(limit)
+        return self._run(query, earlier_pending_blocks=False, now=now)
+
+    def _run(self, query: Any, *, earlier_pending_blocks: bool, now: datetime | None = None) -> DispatchReport:
+        now = now or utcnow()
+        report = DispatchReport()
+        blocked: set[int] = set()
+        with self.desk.db.reading() as session:
+            events = session.scalars(query).all()
+        for event in events:
+            ticket_id = event.ticket_id
+            if ticket_id is not None and (
+                ticket_id in blocked or (earlier_pending_blocks and self._has_earlier_pending(event))
+            ):
+                report.waiting.append(event.id)
+                continue
+            if event.next_attempt_at is not None and event.next_attempt_at > now:
+                report.waiting.append(event.id)
+            else:
+                outcome = self._deliver_one(event, now)
+                getattr(report, outcome).append(event.id)
+                if outcome != "retrying":
+                    continue
+            if ticket_id is not None:
+                blocked.add(ticket_id)
+        return report
+
+    def _has_earlier_pending(self, event: Event) -> bool:
+        with self.desk.db.reading() as session:
+            earlier = select(Event.id).where(
+                Event.state == EventState.PENDING, Event.ticket_id == event.ticket_id, Event.id < event.id
+            )
+            return session.scalar(earlier.limit(1)) is not None
+
+    def _deliver_one(self, event: Event, now: datetime) -> str:
+        caller = getattr(self.desk.plugins.pm.hook, event.hook_name, None)
+        impls = list(reversed(caller.get_hookimpls())) if caller else []
+        with self.desk.db.reading() as session:
+            retry = {f.plugin: f for f in session.scalars(select(EventFailure).filter_by(event_id=event.id))}
+            if retry:
+                impls = [impl for impl in impls if impl.plugin_name in retry and not retry[impl.plugin_name].given_up]
+            arguments = self._arguments(session, event)
+            errors = {impl.plugin_name: error for impl in impls if (error := _call(impl, arguments)) is not None}
+        return self._record(event, errors, now)
+
+    def _arguments(self, session: Session, event: Event) -> dict[str, Any]:
+        ticket = None
+        if event.ticket_id is not None:
+            ticket = session.scalar(
+                select(Ticket)
+                .where(Ticket.id == event.ticket_id)
+                .options(selectinload(Ticket.tags), selectinload(Ticket.ccs))
+            )
+        actor = session.get(User, event.actor_id) if event.actor_id else None
+        return {"event": event, "ticket": ticket, "actor": actor, "desk": self.desk}
+
+    def _record(self, event: Event, errors: dict[str, str], now: datetime) -> str:
+        with self.desk.db.transaction() as session:
+            stored = session.get(Event, event.id)
+            assert stored is not None
+            stored.attempts += 1
+            failures = {f.plugin: f for f in session.scalars(select(EventFailure).filter_by(event_id=event.id))}
+            for plugin, failure in list(failures.items()):
+                if plugin not in errors and not failure.given_up:  # succeeded on this retry
+                    session.delete(failure)
+                    del failures[plugin]
+            for plugin, error in errors.items():
+                failure = failures.setdefault(plugin, EventFailure(event_id=event.id, plugin=plugin, attempts=0))
+                failure.attempts += 1
+                failure.error = error
+                failure.given_up = failure.attempts >= MAX_ATTEMPTS
+                session.add(failure)
+                log.error("plugin %r failed to handle event %s #%d: %s", plugin, event.name, event.id, error)
+            open_failures = [f for f in failures.values() if not f.given_up]
+            if open_failures:
+                step = min(max(f.attempts for f in open_failures), len(BACKOFF)) - 1
+                stored.next_attempt_at = now + BACKOFF[step]
+                return "retrying"
+            stored.next_attempt_at = None
+            stored.delivered_at = now
+            stored.state = EventState.FAILED if failures else EventState.DELIVERED
+            return "failed" if failures else "delivered"
+
+
+def _call(impl: Any, arguments: dict[str, Any]) -> str | None:
+    """Call one hook implementation; return the error text if it raised."""
+    try:
+        impl.function(**{name: arguments[name] for name in impl.argnames})
+    except Exception as exc:
+        return "".join(traceback.format_exception_only(exc)).strip()
+    return None
+
+
+def failed_events(session: Session, limit: int = 100) -> Iterable[Event]:
+    """Events a consumer gave up on, newest first (for admins)."""
+    return session.scalars(
+        select(Event).where(Event.state == EventState.FAILED).order_by(Event.id.desc()).limit(limit)
+    ).all()

@@ -1,0 +1,191 @@
+"""Reading tickets: filtered lists with keyset pagination, one ticket in full, always as the actor may see them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload, selectinload
+
+from frontdesk.access import visible_tickets
+from frontdesk.errors import ValidationError
+from frontdesk.models import (
+    Comment,
+    Group,
+    HistoryEntry,
+    Organization,
+    Status,
+    Tag,
+    Ticket,
+    TicketLink,
+    User,
+    ticket_tags,
+)
+from frontdesk.schemas.tickets import CommentSchema, HistorySchema, TicketSchema
+from frontdesk.services.tickets import get_ticket
+from frontdesk.uow import UnitOfWork
+
+SORTS = {"updated": Ticket.updated_at, "created": Ticket.created_at}
+MAX_PAGE = 200
+
+
+@dataclass
+class TicketFilter:
+    """What a ticket list shows; every field is optional and they combine with AND."""
+
+    status: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    group: str | None = None
+    assignee: str | None = None  # an e-mail, "me" or "none"
+    requester: str | None = None
+    organization: str | None = None
+    tag: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """One page of a list and the cursor of the next page (None on the last page)."""
+
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def _encode(sort_value: datetime, ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort_value.isoformat(), ticket_id]).encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, ticket_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(stamp), int(ticket_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"cursor": ["not a cursor this desk handed out"]}) from exc
+
+
+def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
+    query = select(Ticket).where(visible_tickets(uow.actor))
+    if filters.status:
+        names = [name.lower() for name in filters.status]
+        query = query.where(Ticket.status_id.in_(select(Status.id).where(func.lower(Status.name).in_(names))))
+    if filters.category:
+        query = query.where(Ticket.status_category.in_(filters.category))
+    if filters.group:
+        query = query.where(
+            Ticket.group_id == select(Group.id).where(func.lower(Group.name) == filters.group.lower()).scalar_subquery()
+        )
+    if filters.assignee == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee == "me":
+        query = query.where(Ticket.assignee_id == uow.actor_id)
+    elif filters.assignee:
+        query = query.where(Ticket.assignee_id == _user_id(filters.assignee))
+    if filters.requester:
+        query = query.where(Ticket.requester_id == _user_id(filters.requester))
+    if filters.organization:
+        org = select(Organization.id).where(func.lower(Organization.name) == filters.organization.lower())
+        query = query.where(Ticket.organization_id == org.scalar_subquery())
+    for name in filters.tag:
+        tagged = select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == name.strip().lower())
+        query = query.where(Ticket.id.in_(tagged))
+    return query
+
+
+def _user_id(email: str) -> Any:
+    return select(User.id).where(func.lower(User.email) == email.strip().lower()).scalar_subquery()
+
+
+def list_tickets(
+    uow: UnitOfWork, filters: TicketFilter, *, sort: str = "updated", cursor: str | None = None, limit: int = 25
+) -> Page:
+    """A page of tickets, newest first by ``sort`` (``updated`` or ``created``), stable under inserts.
+
+    The cursor names the last row shown, so pages never skip or repeat rows when tickets are
+    added meanwhile, and deep pages cost as little as the first.
+    """
+    if sort not in SORTS:
+        raise ValidationError({"sort": [f"sort by one of: {', '.join(SORTS)}"]})
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError({"limit": [f"between 1 and {MAX_PAGE}"]})
+    column = SORTS[sort]
+    query = _filtered(uow, filters)
+    if cursor:
+        value, last_id = _decode(cursor)
+        query = query.where(tuple_(column, Ticket.id) < tuple_(value, last_id))
+    query = (
+        query.order_by(column.desc(), Ticket.id.desc())
+        .limit(limit + 1)
+        .options(
+            joinedload(Ticket.requester),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.group),
+            joinedload(Ticket.status),
+            joinedload(Ticket.priority),
+            joinedload(Ticket.type),
+            joinedload(Ticket.organization),
+            selectinload(Ticket.tags),
+            selectinload(Ticket.ccs),
+        )
+    )
+    rows = list(uow.session.scalars(query).unique())
+    more = len(rows) > limit
+    items = rows[:limit]
+    last = items[-1] if items else None
+    return Page(items, _encode(getattr(last, sort + "_at"), last.id) if more and last else None)
+
+
+def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
+    """Extra fields plugins add to a ticket (``frontdesk_ticket_fields``), by plugin name."""
+    user = uow.actor if isinstance(uow.actor, User) else None
+    return dict(uow.desk.plugins.calls.each("frontdesk_ticket_fields", ticket=ticket, user=user))
+
+
+def dump_ticket(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
+    """A ticket as JSON-ready data, with plugin extensions."""
+    return {**TicketSchema().dump(ticket), "extensions": ticket_extensions(uow, ticket)}
+
+
+def ticket_details(uow: UnitOfWork, number: int) -> dict[str, Any]:
+    """Everything about one ticket the actor may see: fields, comments, links and history."""
+    ticket = get_ticket(uow, number)
+    staff = bool(uow.actor is not None and uow.actor.is_staff)
+    comments = select(Comment).where(Comment.ticket_id == ticket.id)
+    if not staff:
+        comments = comments.where(Comment.public.is_(True))
+    comments = comments.options(joinedload(Comment.author), selectinload(Comment.attachments)).order_by(Comment.id)
+    links = uow.session.scalars(
+        select(TicketLink).where(or_(TicketLink.source_id == ticket.id, TicketLink.target_id == ticket.id))
+    ).all()
+    history = uow.session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.ticket_id == ticket.id)
+        .options(joinedload(HistoryEntry.actor))
+        .order_by(HistoryEntry.id)
+    ).all()
+    return {
+        **dump_ticket(uow, ticket),
+        "comments": CommentSchema(many=True).dump(uow.session.scalars(comments).unique().all()),
+        "links": [_link_view(link, ticket.id) for link in links],
+        "history": HistorySchema(many=True).dump(history) if staff else [],
+    }
+
+
+def _link_view(link: TicketLink, ticket_id: int) -> dict[str, Any]:
+    outgoing = link.source_id == ticket_id
+    other = link.target_id if outgoing else link.source_id
+    kind = link.kind
+    if not outgoing:
+        kind = {"duplicate": "duplicated_by", "parent": "child_of", "merged": "merged_from"}.get(kind, kind)
+    elif kind == "parent":
+        kind = "parent_of"
+    elif kind == "duplicate":
+        kind = "duplicate_of"
+    elif kind == "merged":
+        kind = "merged_into"
+    return {"kind": kind, "ticket": other}
+
+
+__all__ = ["Page", "TicketFilter", "dump_ticket", "list_tickets", "ticket_details"]

@@ -1,0 +1,74 @@
+"""Replies and internal notes, and what they do to a ticket's status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk import search
+from frontdesk.db import utcnow
+from frontdesk.errors import PermissionDenied
+from frontdesk.models import Comment, StatusCategory, Ticket
+from frontdesk.schemas import load
+from frontdesk.schemas.tickets import CommentCreateSchema
+from frontdesk.services import workflow
+from frontdesk.services.history import ChangeSet
+from frontdesk.services.tickets import emit_changes, flush_ticket, get_ticket
+from frontdesk.text import to_html
+from frontdesk.uow import UnitOfWork
+
+# A requester's reply puts these categories back to "open"; it reopens a solved ticket.
+_REOPENED_BY_REQUESTER = (StatusCategory.PENDING, StatusCategory.SOLVED)
+
+
+def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Comment:
+    """Add a public reply or an internal note (agents only).
+
+    A requester's reply reopens a solved or pending ticket; an agent's first public reply sets
+    ``first_response_at`` and moves a new ticket to open.
+    """
+    if uow.actor is None:
+        raise PermissionDenied("sign in to comment")
+    values = load(CommentCreateSchema(), data)
+    ticket = get_ticket(uow, number)
+    workflow.ensure_open_for_changes(ticket)
+    staff = uow.can("tickets.work")
+    if not values["public"] and not staff:
+        raise PermissionDenied("only agents can add internal notes")
+    now = utcnow()
+    comment = Comment(
+        ticket_id=ticket.id,
+        author_id=uow.actor_id,
+        body=to_html(values["body"], values["body_format"]),
+        public=values["public"],
+        channel=uow.source,
+        created_at=now,
+    )
+    uow.desk.plugins.pm.hook.frontdesk_ticket_before_comment(ticket=ticket, comment=comment, actor=uow.actor, uow=uow)
+    uow.session.add(comment)
+    changes = ChangeSet()
+    if comment.public:
+        _status_after_reply(uow, ticket, staff, changes, now)
+    ticket.updated_at = now
+    flush_ticket(uow, ticket)
+    uow.emit(
+        "ticket.commented",
+        ticket_id=ticket.id,
+        payload={"comment_id": comment.id, "public": comment.public, "by_staff": staff},
+    )
+    if changes:
+        emit_changes(uow, ticket, changes)
+    search.index_comment(uow, comment)
+    return comment
+
+
+def _status_after_reply(uow: UnitOfWork, ticket: Ticket, staff: bool, changes: ChangeSet, now: Any) -> None:
+    if staff and uow.actor_id != ticket.requester_id:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        target = StatusCategory.OPEN if ticket.status_category == StatusCategory.NEW else None
+    else:
+        target = StatusCategory.OPEN if ticket.status_category in _REOPENED_BY_REQUESTER else None
+    if target is not None:
+        status = workflow.status_in(uow, target)
+        changes.add("status", ticket.status.name, status.name)
+        workflow.move(ticket, status, now)

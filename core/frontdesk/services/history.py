@@ -1,0 +1,56 @@
+"""Recording what changed on a ticket: history rows tied to the event of the same action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.models import Event, HistoryEntry, Ticket
+from frontdesk.uow import UnitOfWork
+
+
+class ChangeSet:
+    """Field changes collected during one action: ``{field: (old, new)}`` with display values."""
+
+    def __init__(self) -> None:
+        self.changes: dict[str, tuple[Any, Any]] = {}
+
+    def add(self, field: str, old: Any, new: Any) -> None:
+        """Note a change; a field changed twice keeps its first old value; no-ops are dropped."""
+        if field in self.changes:
+            old = self.changes[field][0]
+        if old == new:
+            self.changes.pop(field, None)
+        else:
+            self.changes[field] = (old, new)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def __contains__(self, field: object) -> bool:
+        return field in self.changes
+
+    def as_payload(self) -> dict[str, list[Any]]:
+        """The changes as JSON for events and hooks: ``{field: [old, new]}``."""
+        return {field: [old, new] for field, (old, new) in self.changes.items()}
+
+
+def record(uow: UnitOfWork, ticket: Ticket, event: Event, field: str, old: Any, new: Any) -> None:
+    """Add one history row for ``ticket``."""
+    uow.session.add(
+        HistoryEntry(
+            ticket_id=ticket.id,
+            event=event,
+            field=field,
+            old_value=old,
+            new_value=new,
+            actor_id=uow.actor_id,
+            source=uow.source,
+            created_at=ticket.updated_at,
+        )
+    )
+
+
+def record_all(uow: UnitOfWork, ticket: Ticket, event: Event, changes: ChangeSet) -> None:
+    """Add one history row per change."""
+    for field, (old, new) in changes.changes.items():
+        record(uow, ticket, event, field, old, new)

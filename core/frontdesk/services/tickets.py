@@ -1,0 +1,257 @@
+"""Creating and changing tickets: validation, permissions, workflow, history, events and search in one go."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.exc import StaleDataError
+
+from frontdesk import search
+from frontdesk.access import visible_tickets
+from frontdesk.db import utcnow
+from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from frontdesk.models import Group, GroupMembership, Role, StatusCategory, Tag, Ticket, User
+from frontdesk.schemas import load
+from frontdesk.schemas.tickets import TicketCreateSchema, TicketUpdateSchema
+from frontdesk.services import workflow
+from frontdesk.services.history import ChangeSet, record, record_all
+from frontdesk.text import to_html
+from frontdesk.uow import UnitOfWork
+
+_TAG = re.compile(r"^[\w\-.:/+#]{1,50}$", re.UNICODE)
+STAFF_FIELDS = ("priority", "type", "group", "assignee", "tags", "add_tags", "remove_tags", "subject")
+
+
+def get_ticket(uow: UnitOfWork, number: int) -> Ticket:
+    """The ticket with this number if the actor may see it; otherwise :class:`NotFound` (never "forbidden")."""
+    ticket = uow.session.scalar(select(Ticket).where(Ticket.id == number, visible_tickets(uow.actor)))
+    if ticket is None:
+        raise NotFound(f"ticket #{number} not found")
+    return ticket
+
+
+def normalize_tag(raw: str) -> str:
+    """The canonical form of a tag: lower case, spaces as dashes; a validation error if unusable."""
+    tag = re.sub(r"\s+", "-", raw.strip().lower())
+    if not _TAG.match(tag):
+        raise ValidationError({"tags": [f"{raw!r} is not a valid tag (letters, digits and - _ . : / + #, 50 at most)"]})
+    return tag
+
+
+def tags_named(uow: UnitOfWork, names: list[str]) -> list[Tag]:
+    """Tag rows for these names, created when new (safe against concurrent creation)."""
+    wanted = sorted({normalize_tag(name) for name in names})
+    if not wanted:
+        return []
+    insert = pg_insert if uow.desk.db.backend == "postgresql" else sqlite_insert
+    uow.session.execute(insert(Tag).values([{"name": name} for name in wanted]).on_conflict_do_nothing())
+    return list(uow.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
+
+
+def person(uow: UnitOfWork, email: str, *, field: str, create: bool = False, name: str | None = None) -> User:
+    """The user with this e-mail; with ``create``, a new requester when unknown (mail-style intake)."""
+    address = email.strip().lower()
+    user = uow.session.scalar(select(User).where(func.lower(User.email) == address))
+    if user is None:
+        if not create:
+            raise ValidationError({field: [f"no user with e-mail {email!r}"]})
+        user = User(email=address, name=name or address.split("@")[0], role=Role.REQUESTER.value)
+        uow.session.add(user)
+    return user
+
+
+def group_named(uow: UnitOfWork, name: str) -> Group:
+    """The group called ``name`` (any case)."""
+    group = uow.session.scalar(select(Group).where(func.lower(Group.name) == name.strip().lower()))
+    if group is None:
+        raise ValidationError({"group": [f"no group named {name!r}"]})
+    return group
+
+
+def check_assignee(uow: UnitOfWork, assignee: User | None, group: Group | None) -> None:
+    """An assignee must be active staff and, unless they see all groups, a member of the ticket's group."""
+    if assignee is None:
+        return
+    if not assignee.is_staff or not assignee.active:
+        raise ValidationError({"assignee": [f"{assignee.email} is not an active agent"]})
+    if group is None or assignee.is_admin or assignee.all_groups:
+        return
+    member = uow.session.get(GroupMembership, (group.id, assignee.id))
+    if member is None:
+        raise ValidationError({"assignee": [f"{assignee.email} is not a member of group {group.name!r}"]})
+
+
+def create_ticket(uow: UnitOfWork, data: dict[str, Any]) -> Ticket:
+    """Open a ticket. Staff may file it for any requester (created when unknown); requesters file their own."""
+    actor = uow.actor
+    if actor is None:
+        raise PermissionDenied("sign in to create tickets")
+    values = load(TicketCreateSchema(), data)
+    staff = actor.is_staff
+    if not staff:
+        refused = [f for f in ("priority", "type", "group", "assignee", "requester") if values[f]]
+        refused = [f for f in refused if not (f == "requester" and values[f].lower() == actor.email)]
+        if refused:
+            raise ValidationError({f: ["only agents can set this"] for f in refused})
+    if values["requester"] and staff:
+        requester = person(uow, values["requester"], field="requester", create=True, name=values["requester_name"])
+    elif isinstance(actor, User):
+        requester = actor
+    else:
+        raise ValidationError({"requester": ["required when the system files a ticket"]})
+    group = group_named(uow, values["group"]) if values["group"] else None
+    assignee = person(uow, values["assignee"], field="assignee") if values["assignee"] else None
+    check_assignee(uow, assignee, group)
+    now = utcnow()
+    status = workflow.initial_status(uow)
+    ticket = Ticket(
+        subject=values["subject"].strip(),
+        description=to_html(values["body"], values["body_format"]),
+        requester=requester,
+        organization_id=requester.organization_id,
+        status=status,
+        status_category=status.category,
+        priority=workflow.priority_named(uow, values["priority"]),
+        type=workflow.type_named(uow, values["type"]) if values["type"] else None,
+        group=group,
+        assignee=assignee,
+        channel=values["channel"] or uow.source,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    ticket.tags = tags_named(uow, values["tags"])
+    ticket.ccs = [person(uow, email, field="ccs", create=staff) for email in values["ccs"] if email != requester.email]
+    uow.session.add(ticket)
+    uow.desk.plugins.pm.hook.frontdesk_ticket_before_create(ticket=ticket, actor=actor, uow=uow)
+    uow.session.flush()
+    event = uow.emit("ticket.created", ticket_id=ticket.id, payload={"number": ticket.number})
+    record(uow, ticket, event, "created", None, {"subject": ticket.subject, "status": status.name})
+    search.index_ticket(uow, ticket)
+    return ticket
+
+
+def update_ticket(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Ticket:
+    """Change fields of a ticket. Agents change anything; requesters may only solve or reopen their ticket.
+
+    ``version`` (optional) must match the ticket's current version, else :class:`Conflict`.
+    """
+    values = load(TicketUpdateSchema(), data)
+    ticket = get_ticket(uow, number)
+    expected = values.pop("version", None)
+    if expected is not None and expected != ticket.version:
+        raise Conflict(
+            f"ticket #{ticket.number} was changed by someone else (now version {ticket.version}, yours {expected}); "
+            "reload it and apply your change again"
+        )
+    workflow.ensure_open_for_changes(ticket)
+    if not uow.can("tickets.work"):
+        _check_requester_update(uow, ticket, values)
+    changes = ChangeSet()
+    now = utcnow()
+    _apply(uow, ticket, values, changes, now)
+    if not changes:
+        return ticket
+    uow.desk.plugins.pm.hook.frontdesk_ticket_before_update(
+        ticket=ticket, changes=changes.as_payload(), actor=uow.actor, uow=uow
+    )
+    ticket.updated_at = now
+    flush_ticket(uow, ticket)
+    emit_changes(uow, ticket, changes)
+    if "subject" in changes:
+        search.index_ticket(uow, ticket)
+    return ticket
+
+
+def flush_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
+    """Write the ticket now; a concurrent change of the same version becomes a :class:`Conflict`."""
+    try:
+        uow.session.flush()
+    except StaleDataError:
+        raise Conflict(f"ticket #{ticket.number} was changed by someone else; reload it and try again") from None
+
+
+def emit_changes(uow: UnitOfWork, ticket: Ticket, changes: ChangeSet) -> None:
+    """The events and history rows of a set of field changes."""
+    event = uow.emit("ticket.updated", ticket_id=ticket.id, payload={"changes": changes.as_payload()})
+    record_all(uow, ticket, event, changes)
+    if "status" in changes:
+        old, new = changes.changes["status"]
+        uow.emit("ticket.status_changed", ticket_id=ticket.id, payload={"from": old, "to": new})
+    if "assignee" in changes:
+        old, new = changes.changes["assignee"]
+        uow.emit("ticket.assigned", ticket_id=ticket.id, payload={"from": old, "to": new})
+
+
+def _check_requester_update(uow: UnitOfWork, ticket: Ticket, values: dict[str, Any]) -> None:
+    refused = sorted(set(values) - {"status", "add_ccs", "remove_ccs"})
+    if refused:
+        raise PermissionDenied(f"only agents can change {', '.join(refused)}")
+    if "status" in values:
+        target = workflow.status_named(uow, values["status"])
+        if target.category not in (StatusCategory.SOLVED, StatusCategory.OPEN):
+            raise PermissionDenied("requesters can only mark a ticket solved or reopen it")
+
+
+def _apply(uow: UnitOfWork, ticket: Ticket, values: dict[str, Any], changes: ChangeSet, now: Any) -> None:
+    if "subject" in values:
+        changes.add("subject", ticket.subject, values["subject"].strip())
+        ticket.subject = values["subject"].strip()
+    if "status" in values:
+        status = workflow.status_named(uow, values["status"])
+        if status.id != ticket.status_id:
+            workflow.check_move(ticket, status)
+            changes.add("status", ticket.status.name, status.name)
+            workflow.move(ticket, status, now)
+    if "priority" in values:
+        priority = workflow.priority_named(uow, values["priority"])
+        changes.add("priority", ticket.priority.name, priority.name)
+        ticket.priority = priority
+    if "type" in values:
+        ticket_type = workflow.type_named(uow, values["type"]) if values["type"] else None
+        changes.add("type", ticket.type.name if ticket.type else None, ticket_type.name if ticket_type else None)
+        ticket.type = ticket_type
+    if "group" in values:
+        group = group_named(uow, values["group"]) if values["group"] else None
+        changes.add("group", ticket.group.name if ticket.group else None, group.name if group else None)
+        ticket.group = group
+    if "assignee" in values:
+        assignee = person(uow, values["assignee"], field="assignee") if values["assignee"] else None
+        changes.add(
+            "assignee", ticket.assignee.email if ticket.assignee else None, assignee.email if assignee else None
+        )
+        ticket.assignee = assignee
+    if "group" in values or "assignee" in values:
+        check_assignee(uow, ticket.assignee, ticket.group)
+    _apply_tags(uow, ticket, values, changes)
+    _apply_ccs(uow, ticket, values, changes)
+
+
+def _apply_tags(uow: UnitOfWork, ticket: Ticket, values: dict[str, Any], changes: ChangeSet) -> None:
+    if not {"tags", "add_tags", "remove_tags"} & set(values):
+        return
+    before = [tag.name for tag in ticket.tags]
+    names = set(values["tags"]) if "tags" in values else set(before)
+    names |= set(values.get("add_tags", ()))
+    names -= {normalize_tag(name) for name in values.get("remove_tags", ())}
+    ticket.tags = tags_named(uow, sorted(names))
+    changes.add("tags", before, [tag.name for tag in ticket.tags])
+
+
+def _apply_ccs(uow: UnitOfWork, ticket: Ticket, values: dict[str, Any], changes: ChangeSet) -> None:
+    if not {"add_ccs", "remove_ccs"} & set(values):
+        return
+    staff = bool(uow.actor is not None and uow.actor.is_staff)
+    before = [user.email for user in ticket.ccs]
+    removed = {email.lower() for email in values.get("remove_ccs", ())}
+    kept = [user for user in ticket.ccs if user.email not in removed]
+    for email in values.get("add_ccs", ()):
+        user = person(uow, email, field="add_ccs", create=staff)
+        if user not in kept and user.id != ticket.requester_id:
+            kept.append(user)
+    ticket.ccs = kept
+    changes.add("ccs", before, sorted(user.email for user in kept))

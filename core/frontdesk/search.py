@@ -8,6 +8,7 @@ input never reaches the query syntax raw: it is cut into word tokens, each quote
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, literal_column, select, table, text, update
@@ -23,6 +24,17 @@ PG_VECTOR = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
+def fold(text: str) -> str:
+    """Text as the index stores it: accents removed and case folded, so "Café" and "cafe" match."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\x00", ""))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def tokens(query: str) -> list[str]:
+    """The words of a user's query, folded; everything else (operators, quotes, punctuation) is dropped."""
+    return _TOKEN.findall(fold(query))
+
+
 def index_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
     """Index (or re-index) the ticket's own text: subject and description."""
     document = uow.session.scalar(
@@ -31,8 +43,8 @@ def index_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
     if document is None:
         document = SearchDocument(ticket_id=ticket.id, comment_id=None, internal=False)
         uow.session.add(document)
-    document.title = ticket.subject
-    document.body = html_to_text(ticket.description)
+    document.title = fold(ticket.subject)
+    document.body = fold(html_to_text(ticket.description))
 
 
 def index_comment(uow: UnitOfWork, comment: Comment) -> None:
@@ -42,7 +54,7 @@ def index_comment(uow: UnitOfWork, comment: Comment) -> None:
             ticket_id=comment.ticket_id,
             comment_id=comment.id,
             internal=not comment.public,
-            body=html_to_text(comment.body),
+            body=fold(html_to_text(comment.body)),
         )
     )
 
@@ -57,12 +69,20 @@ def move_comments(uow: UnitOfWork, comment_ids: list[int], ticket_id: int) -> No
 
 def fts5_query(query: str) -> str | None:
     """An FTS5 MATCH expression that finds documents holding every word of ``query`` (last word as prefix)."""
-    tokens = _TOKEN.findall(query)
-    if not tokens:
+    words = tokens(query)
+    if not words:
         return None
-    quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def tsquery(query: str) -> str | None:
+    """A PostgreSQL ``to_tsquery`` expression with the same meaning as :func:`fts5_query`."""
+    words = tokens(query)
+    if not words:
+        return None
+    return " & ".join(f"'{word}'" for word in words) + ":*"
 
 
 @dataclass(frozen=True)
@@ -92,12 +112,13 @@ def _matching(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
             .join(hits, hits.c.document_id == SearchDocument.id)
         )
     else:
-        if not _TOKEN.search(query):
+        expression = tsquery(query)
+        if expression is None:
             return None
-        tsquery = func.websearch_to_tsquery(PG_CONFIG, query)
+        parsed = func.to_tsquery(PG_CONFIG, expression)
         vector = literal_column(PG_VECTOR)
-        matched = select(SearchDocument.ticket_id, func.min(-func.ts_rank(vector, tsquery)).label("rank")).where(
-            vector.op("@@")(tsquery)
+        matched = select(SearchDocument.ticket_id, func.min(-func.ts_rank(vector, parsed)).label("rank")).where(
+            vector.op("@@")(parsed)
         )
     if not staff:
         matched = matched.where(SearchDocument.internal.is_(False))

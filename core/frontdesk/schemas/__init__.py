@@ -11,6 +11,9 @@ from frontdesk.errors import ValidationError
 
 def load(schema: marshmallow.Schema, data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """Validate ``data`` with ``schema``; raise the desk's :class:`ValidationError` naming each bad field."""
+    with_nul = sorted(key for key, value in data.items() if _has_nul(value))
+    if with_nul:
+        raise ValidationError({key: ["Must not contain NUL characters."] for key in with_nul})
     try:
         return schema.load(data, partial=partial)
     except marshmallow.ValidationError as exc:
@@ -24,3 +27,11 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     for key, value in messages.items():
         flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     return flat
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -23,6 +23,7 @@ from frontdesk.desk import Desk
 from frontdesk.models import User
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import people
+from frontdesk.services.passwords import hash_password
 from frontdesk.testing.databases import TemplateDatabase
 
 
@@ -122,16 +123,31 @@ def cli(desk: Desk, desk_config: Config, loaded_plugins: list[Any]) -> CliInvoke
     return CliInvoker(desk_config, loaded_plugins)
 
 
+DEFAULT_PASSWORD = "password123"  # noqa: S105
+
+
+@pytest.fixture(scope="session")
+def default_password_hash() -> str:
+    """The hash of ``DEFAULT_PASSWORD``, computed once: argon2 is slow on purpose."""
+    return hash_password(DEFAULT_PASSWORD)
+
+
 @pytest.fixture
-def make_user(desk: Desk) -> Any:
-    """``make_user(role="agent", groups=["Support"])`` creates a user through the service layer."""
+def make_user(desk: Desk, default_password_hash: str) -> Any:
+    """``make_user(role="agent", groups=["Support"])`` creates a user through the service layer.
+
+    Without ``password`` the user signs in with ``DEFAULT_PASSWORD`` (hashed once per run).
+    """
     counter = iter(range(1, 1_000_000))
 
     def make(**values: Any) -> User:
         n = next(counter)
-        data = {"email": f"user{n}@example.com", "name": f"User {n}", "password": "password123", **values}
+        data = {"email": f"user{n}@example.com", "name": f"User {n}", **values}
         with desk.action(SYSTEM, source="test") as uow:
-            return people.create_user(uow, data)
+            user = people.create_user(uow, data)
+            if "password" not in values:
+                user.password_hash = default_password_hash
+            return user
 
     return make
 

@@ -1,0 +1,83 @@
+"""Full-text search: finds words in subjects, descriptions and comments; hides internal notes; never errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from frontdesk.desk import Desk
+from frontdesk.permissions import SYSTEM
+from frontdesk.search import fts5_query, search
+from frontdesk.services import comments, people, tickets
+
+
+@pytest.fixture
+def corpus(desk: Desk, make_user: Any) -> dict[str, Any]:
+    with desk.action(SYSTEM, source="test") as uow:
+        people.create_group(uow, {"name": "Support"})
+    agent = make_user(email="agent@example.com", role="agent", groups=["Support"])
+    rita = make_user(email="rita@example.com")
+    made = {}
+    for key, subject, body in (
+        ("printer", "Printer jammed on floor 3", "The printer shows error E42."),
+        ("vpn", "VPN disconnects", "Since Monday the VPN drops every hour."),
+        ("cafe", "Café machine", "The café machine is broken again."),
+    ):
+        with desk.action(SYSTEM, source="test") as uow:
+            made[key] = tickets.create_ticket(
+                uow, {"subject": subject, "body": body, "requester": "rita@example.com", "group": "Support"}
+            ).number
+    with desk.action(agent, source="test") as uow:
+        comments.add_comment(uow, made["vpn"], {"body": "Firmware upgrade scheduled"})
+        comments.add_comment(uow, made["vpn"], {"body": "Root cause: flaky switch", "public": False})
+    return {"agent": agent, "rita": rita, **made}
+
+
+def found(desk: Desk, actor: Any, query: str) -> list[int]:
+    with desk.reading(actor) as uow:
+        return [hit.ticket_id for hit in search(uow, query)]
+
+
+def test_words_in_subject_description_and_comments(desk: Desk, corpus: dict[str, Any]) -> None:
+    agent = corpus["agent"]
+    assert found(desk, agent, "printer") == [corpus["printer"]]
+    assert found(desk, agent, "E42") == [corpus["printer"]]
+    assert found(desk, agent, "firmware") == [corpus["vpn"]]
+    assert found(desk, agent, "vpn hour") == [corpus["vpn"]]
+    assert found(desk, agent, "disconn") == [corpus["vpn"]], "the last word matches as a prefix"
+    assert found(desk, agent, "cafe") == [corpus["cafe"]], "accents are folded"
+
+
+def test_internal_notes_are_searched_for_agents_only(desk: Desk, corpus: dict[str, Any]) -> None:
+    assert found(desk, corpus["agent"], "flaky switch") == [corpus["vpn"]]
+    assert found(desk, corpus["rita"], "flaky switch") == []
+    assert found(desk, corpus["rita"], "firmware") == [corpus["vpn"]]
+
+
+def test_search_respects_visibility(desk: Desk, corpus: dict[str, Any], make_user: Any) -> None:
+    stranger = make_user(email="stranger@example.com")
+    assert found(desk, stranger, "printer") == []
+    assert found(desk, None, "printer") == []
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "foo AND", "a:b", "*", "NEAR(", "printer OR", "-", "(", "'; DROP TABLE tickets;--"]
+)
+def test_query_syntax_is_never_interpreted(desk: Desk, corpus: dict[str, Any], query: str) -> None:
+    with desk.reading(SYSTEM) as uow:
+        search(uow, query)
+
+
+def test_quoting() -> None:
+    assert fts5_query('say "hi" a:b') == '"say" "hi" "a" "b"*'
+    assert fts5_query("*** --") is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=40))
+def test_any_string_returns_results_or_nothing(desk: Desk, corpus: dict[str, Any], query: str) -> None:
+    with desk.reading(SYSTEM) as uow:
+        assert isinstance(search(uow, query), list)

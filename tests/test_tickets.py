@@ -1,0 +1,373 @@
+"""The ticket service layer: creation, workflow, comments, concurrency, merge, links, history, listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from frontdesk.desk import Desk
+from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from frontdesk.models import Event, HistoryEntry, Ticket, User
+from frontdesk.permissions import SYSTEM
+from frontdesk.queries import TicketFilter, list_tickets, ticket_details
+from frontdesk.services import comments, links, people, tickets
+
+
+@pytest.fixture
+def support(desk: Desk, make_user: Any) -> dict[str, Any]:
+    """A group with one agent, one outside agent and one requester."""
+    with desk.action(SYSTEM, source="test") as uow:
+        people.create_group(uow, {"name": "Support"})
+        people.create_group(uow, {"name": "Network"})
+    return {
+        "agent": make_user(email="agent@example.com", role="agent", groups=["Support"]),
+        "outsider": make_user(email="net@example.com", role="agent", groups=["Network"]),
+        "requester": make_user(email="rita@example.com", name="Rita"),
+    }
+
+
+def create(desk: Desk, actor: Any = SYSTEM, **data: Any) -> Ticket:
+    values = {"subject": "Printer jammed", "body": "Page 3 is stuck.", "requester": "rita@example.com"} | data
+    with desk.action(actor, source="test") as uow:
+        return tickets.create_ticket(uow, values)
+
+
+def update(desk: Desk, actor: Any, number: int, **data: Any) -> Ticket:
+    with desk.action(actor, source="test") as uow:
+        return tickets.update_ticket(uow, number, data)
+
+
+def reply(desk: Desk, actor: Any, number: int, body: str = "Hello", public: bool = True) -> Any:
+    with desk.action(actor, source="test") as uow:
+        return comments.add_comment(uow, number, {"body": body, "public": public})
+
+
+def details(desk: Desk, number: int, actor: Any = SYSTEM) -> dict[str, Any]:
+    with desk.reading(actor) as uow:
+        return ticket_details(uow, number)
+
+
+def test_create_sets_defaults_history_and_event(desk: Desk, support: dict[str, Any]) -> None:
+    ticket = create(desk, tags=["Printer", "  Floor 3 "], group="support", priority="High", type="incident")
+    shown = details(desk, ticket.number)
+    assert shown["status"] == "new"
+    assert shown["status_category"] == "new"
+    assert shown["priority"] == "high"
+    assert shown["type"] == "incident"
+    assert shown["group"] == "Support"
+    assert shown["tags"] == ["floor-3", "printer"]
+    assert shown["requester"]["email"] == "rita@example.com"
+    assert shown["description"] == "<p>Page 3 is stuck.</p>"
+    assert shown["channel"] == "test"
+    assert shown["version"] == 1
+    assert [h["field"] for h in shown["history"]] == ["created"]
+    with desk.db.reading() as session:
+        assert session.scalars(select(Event.name).where(Event.ticket_id == ticket.id)).all() == ["ticket.created"]
+
+
+def test_staff_filing_for_an_unknown_requester_creates_them(desk: Desk) -> None:
+    ticket = create(desk, requester="New.Person@Example.com", requester_name="New Person")
+    with desk.db.reading() as session:
+        user = session.get(User, ticket.requester_id)
+        assert (user.email, user.name, user.role) == ("new.person@example.com", "New Person", "requester")
+
+
+def test_requesters_file_their_own_tickets_only(desk: Desk, support: dict[str, Any]) -> None:
+    rita = support["requester"]
+    ticket = create(desk, rita, requester=None)
+    assert ticket.requester_id == rita.id
+    with pytest.raises(ValidationError) as caught:
+        create(desk, rita, requester="someone@example.com", priority="urgent")
+    assert set(caught.value.errors) == {"requester", "priority"}
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"subject": "   "}, "subject"),
+        ({"subject": "x" * 251}, "subject"),
+        ({"priority": "apocalyptic"}, "priority"),
+        ({"type": "rant"}, "type"),
+        ({"group": "Nowhere"}, "group"),
+        ({"assignee": "ghost@example.com"}, "assignee"),
+        ({"tags": ["no spaces? fine", "bad<tag>"]}, "tags"),
+        ({"requester": "not-an-email"}, "requester"),
+        ({"subject": "nul\x00byte"}, "subject"),
+    ],
+)
+def test_bad_input_names_the_field_and_writes_nothing(
+    desk: Desk, support: dict[str, Any], data: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        create(desk, **data)
+    assert field in caught.value.errors
+    with desk.db.reading() as session:
+        assert session.scalar(select(Ticket.id)) is None
+        assert session.scalar(select(Event.id)) is None
+
+
+def test_assignee_must_belong_to_the_group(desk: Desk, support: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="not a member of group 'Support'"):
+        create(desk, group="Support", assignee="net@example.com")
+    with pytest.raises(ValidationError, match="not an active agent"):
+        create(desk, group="Support", assignee="rita@example.com")
+    ticket = create(desk, group="Support", assignee="agent@example.com")
+    assert ticket.assignee_id == support["agent"].id
+
+
+def test_default_workflow(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    ticket = create(desk, group="Support")
+    reply(desk, agent, ticket.number, "Looking into it")
+    shown = details(desk, ticket.number)
+    assert shown["status"] == "open"
+    assert shown["first_response_at"] is not None
+    update(desk, agent, ticket.number, status="pending")
+    reply(desk, support["requester"], ticket.number, "Still broken")
+    assert details(desk, ticket.number)["status"] == "open", "a requester reply ends pending"
+    update(desk, agent, ticket.number, status="solved")
+    assert details(desk, ticket.number)["solved_at"] is not None
+    reply(desk, support["requester"], ticket.number, "It is back")
+    reopened = details(desk, ticket.number)
+    assert (reopened["status"], reopened["solved_at"]) == ("open", None)
+    with pytest.raises(ValidationError, match="cannot go back to 'new'"):
+        update(desk, agent, ticket.number, status="new")
+    update(desk, agent, ticket.number, status="closed")
+    closed = details(desk, ticket.number)
+    assert closed["closed_at"] is not None
+    assert closed["solved_at"] is not None
+    with pytest.raises(Conflict, match="is closed"):
+        reply(desk, support["requester"], ticket.number, "Hello?")
+    with pytest.raises(Conflict, match="is closed"):
+        update(desk, agent, ticket.number, status="open")
+
+
+def test_internal_notes_are_for_agents(desk: Desk, support: dict[str, Any]) -> None:
+    ticket = create(desk, group="Support")
+    reply(desk, support["agent"], ticket.number, "Customer is VIP", public=False)
+    with pytest.raises(PermissionDenied, match="internal notes"):
+        reply(desk, support["requester"], ticket.number, "sneaky", public=False)
+    assert details(desk, ticket.number)["status"] == "new", "an internal note is not a response"
+    as_requester = details(desk, ticket.number, support["requester"])
+    assert as_requester["comments"] == []
+    assert as_requester["history"] == []
+    assert [c["public"] for c in details(desk, ticket.number, support["agent"])["comments"]] == [False]
+
+
+def test_requesters_may_only_solve_or_reopen(desk: Desk, support: dict[str, Any]) -> None:
+    rita = support["requester"]
+    ticket = create(desk, group="Support")
+    for field, value in (("priority", "urgent"), ("group", "Network"), ("assignee", "agent@example.com")):
+        with pytest.raises(PermissionDenied, match=f"only agents can change {field}"):
+            update(desk, rita, ticket.number, **{field: value})
+    with pytest.raises(PermissionDenied, match="solved or reopen"):
+        update(desk, rita, ticket.number, status="pending")
+    update(desk, rita, ticket.number, status="solved")
+    update(desk, rita, ticket.number, status="open")
+    assert details(desk, ticket.number)["status"] == "open"
+
+
+def test_comment_bodies_are_sanitized(desk: Desk, support: dict[str, Any]) -> None:
+    ticket = create(desk, body="<b>bold</b> & <script>alert(1)</script>")
+    assert (
+        details(desk, ticket.number)["description"]
+        == "<p>&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
+    with desk.action(support["agent"], source="test") as uow:
+        comments.add_comment(
+            uow,
+            ticket.number,
+            {
+                "body": '<p onclick="x()">Hi <a href="javascript:alert(1)">there</a><img src=x onerror=alert(1)></p>',
+                "body_format": "html",
+            },
+        )
+    body = details(desk, ticket.number)["comments"][0]["body"]
+    assert "onclick" not in body
+    assert "javascript:" not in body
+    assert "onerror" not in body
+    assert "Hi" in body
+
+
+def test_stale_versions_are_refused(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    ticket = create(desk, group="Support")
+    update(desk, agent, ticket.number, priority="high", version=1)
+    with pytest.raises(Conflict, match="changed by someone else"):
+        update(desk, agent, ticket.number, priority="low", version=1)
+    assert details(desk, ticket.number)["priority"] == "high"
+    assert details(desk, ticket.number)["version"] == 2
+
+
+def test_two_sessions_editing_the_same_ticket_lose_nothing(desk: Desk, support: dict[str, Any]) -> None:
+    """Two agents load version 1; the second write is refused instead of overwriting the first."""
+    if desk.db.backend == "sqlite":
+        pytest.skip("SQLite writers take the lock at BEGIN, so they never interleave; the version check covers it")
+    agent = support["agent"]
+    ticket = create(desk, group="Support")
+    first = desk.db.sessionmaker()
+    second = desk.db.sessionmaker()
+    try:
+        one = first.get(Ticket, ticket.id)
+        two = second.get(Ticket, ticket.id)
+        one.subject = "First agent's subject"
+        first.commit()
+        two.subject = "Second agent's subject"
+        with pytest.raises(Exception, match=r"(?i)stale|expected to update"):
+            second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert details(desk, ticket.number, agent)["subject"] == "First agent's subject"
+
+
+def test_no_op_updates_write_nothing(desk: Desk, support: dict[str, Any]) -> None:
+    ticket = create(desk, group="Support", priority="high")
+    update(desk, support["agent"], ticket.number, priority="HIGH", group="support")
+    shown = details(desk, ticket.number)
+    assert shown["version"] == 1
+    assert len(shown["history"]) == 1
+
+
+def test_history_records_every_change_with_actor_and_source(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    ticket = create(desk, group="Support", tags=["printer"])
+    update(desk, agent, ticket.number, assignee="agent@example.com", add_tags=["urgent"], remove_tags=["PRINTER"])
+    update(desk, agent, ticket.number, group="Network", assignee=None, subject="Network printer jammed")
+    rows = [(h["field"], h["old"], h["new"], h["actor"], h["source"]) for h in details(desk, ticket.number)["history"]]
+    assert rows[1:] == [
+        ("assignee", None, "agent@example.com", "agent@example.com", "test"),
+        ("tags", ["printer"], ["urgent"], "agent@example.com", "test"),
+        ("subject", "Printer jammed", "Network printer jammed", "agent@example.com", "test"),
+        ("group", "Support", "Network", "agent@example.com", "test"),
+        ("assignee", "agent@example.com", None, "agent@example.com", "test"),
+    ]
+    with desk.db.reading() as session:
+        events = session.scalars(select(Event.name).where(Event.ticket_id == ticket.id).order_by(Event.id)).all()
+        assert events == [
+            "ticket.created",
+            "ticket.updated",
+            "ticket.assigned",
+            "ticket.updated",
+            "ticket.assigned",
+        ]
+        assert session.scalars(select(HistoryEntry.event_id).where(HistoryEntry.ticket_id == ticket.id)).all()[1]
+
+
+def test_ccs(desk: Desk, support: dict[str, Any]) -> None:
+    ticket = create(desk, ccs=["boss@example.com", "rita@example.com"])
+    assert details(desk, ticket.number)["ccs"] == ["boss@example.com"]
+    update(desk, support["agent"], ticket.number, add_ccs=["peer@example.com"], remove_ccs=["BOSS@example.com"])
+    assert details(desk, ticket.number)["ccs"] == ["peer@example.com"]
+
+
+def test_merge_moves_comments_and_links_the_duplicate(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    keep = create(desk, group="Support", subject="Printer broken")
+    dup = create(desk, group="Support", subject="Printer still broken", requester="bob@example.com", body="Same here")
+    reply(desk, agent, dup.number, "Which printer?")
+    with desk.action(agent, source="test") as uow:
+        links.merge_tickets(uow, dup.number, keep.number)
+    kept, merged = details(desk, keep.number), details(desk, dup.number)
+    bodies = [c["body"] for c in kept["comments"]]
+    assert "<p>Which printer?</p>" in bodies
+    assert "<p>Merged from #2: Printer still broken</p><p>Same here</p>" in bodies
+    assert kept["ccs"] == ["bob@example.com"]
+    assert {"kind": "merged_from", "ticket": dup.number} in kept["links"]
+    assert (merged["status"], merged["merged_into"]) == ("closed", keep.number)
+    assert [c["body"] for c in merged["comments"]] == ["<p>Merged into #1.</p>"]
+    with pytest.raises(Conflict, match="is closed"), desk.action(agent, source="test") as uow:
+        links.merge_tickets(uow, dup.number, keep.number)
+    with pytest.raises(ValidationError), desk.action(agent, source="test") as uow:
+        links.merge_tickets(uow, keep.number, keep.number)
+
+
+def test_links(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    parent, child = create(desk, group="Support"), create(desk, group="Support")
+    with desk.action(agent, source="test") as uow:
+        links.link_tickets(uow, parent.number, child.number, "parent")
+    assert details(desk, parent.number)["links"] == [{"kind": "parent_of", "ticket": child.number}]
+    assert details(desk, child.number)["links"] == [{"kind": "child_of", "ticket": parent.number}]
+    with pytest.raises(Conflict, match="already linked"), desk.action(agent, source="test") as uow:
+        links.link_tickets(uow, child.number, parent.number, "parent")
+    with pytest.raises(ValidationError), desk.action(agent, source="test") as uow:
+        links.link_tickets(uow, parent.number, child.number, "merged")
+    with pytest.raises(PermissionDenied), desk.action(support["requester"], source="test") as uow:
+        links.link_tickets(uow, parent.number, child.number, "related")
+    with desk.action(agent, source="test") as uow:
+        assert links.unlink_tickets(uow, child.number, parent.number) == 1
+    assert details(desk, parent.number)["links"] == []
+
+
+def test_unknown_and_foreign_tickets_look_the_same(desk: Desk, support: dict[str, Any], make_user: Any) -> None:
+    ticket = create(desk, group="Support")
+    stranger = make_user(email="stranger@example.com")
+    with pytest.raises(NotFound, match=f"ticket #{ticket.number} not found"):
+        details(desk, ticket.number, stranger)
+    with pytest.raises(NotFound, match="ticket #999 not found"):
+        details(desk, 999, stranger)
+    with pytest.raises(NotFound):
+        reply(desk, stranger, ticket.number)
+
+
+def test_list_pages_with_a_cursor_stable_under_inserts(desk: Desk, support: dict[str, Any]) -> None:
+    numbers = [create(desk, group="Support", subject=f"Ticket {i}").number for i in range(7)]
+    seen: list[int] = []
+    with desk.reading(SYSTEM) as uow:
+        page = list_tickets(uow, TicketFilter(group="support"), limit=3)
+    seen += [t.number for t in page.items]
+    create(desk, group="Support", subject="Arrives while paging")
+    while page.next_cursor:
+        with desk.reading(SYSTEM) as uow:
+            page = list_tickets(uow, TicketFilter(group="Support"), limit=3, cursor=page.next_cursor)
+        seen += [t.number for t in page.items]
+    assert seen == sorted(numbers, reverse=True)
+
+
+def test_list_filters(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    a = create(desk, group="Support", tags=["vpn"], assignee="agent@example.com")
+    b = create(desk, group="Network", tags=["vpn", "wifi"], requester="bob@example.com")
+    c = create(desk, group="Support")
+    update(desk, agent, c.number, status="pending")
+
+    def numbers(actor: Any = SYSTEM, **filters: Any) -> list[int]:
+        with desk.reading(actor) as uow:
+            return [t.number for t in list_tickets(uow, TicketFilter(**filters)).items]
+
+    assert numbers(tag=["vpn"]) == [b.number, a.number]
+    assert numbers(tag=["vpn", "wifi"]) == [b.number]
+    assert numbers(assignee="none") == [c.number, b.number]
+    assert numbers(agent, assignee="me") == [a.number]
+    assert numbers(status=["pending"]) == [c.number]
+    assert numbers(category=["new"], group="Support") == [a.number]
+    assert numbers(requester="bob@example.com") == [b.number]
+    assert numbers(support["outsider"]) == [b.number]
+    with pytest.raises(ValidationError, match="cursor"), desk.reading(SYSTEM) as uow:
+        list_tickets(uow, TicketFilter(), cursor="garbage")
+
+
+def test_listing_a_page_takes_a_fixed_number_of_queries(desk: Desk, support: dict[str, Any]) -> None:
+    for i in range(30):
+        create(desk, group="Support", tags=["a", f"t{i % 3}"], ccs=[f"cc{i}@example.com"], assignee="agent@example.com")
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(desk.db.engine, "before_cursor_execute", count)
+    try:
+        with desk.reading(support["agent"]) as uow:
+            page = list_tickets(uow, TicketFilter(group="Support"), limit=25)
+            rows = [
+                (t.requester.email, t.assignee.email, t.group.name, t.status.name, [x.name for x in t.tags])
+                for t in page.items
+            ]
+    finally:
+        event.remove(desk.db.engine, "before_cursor_execute", count)
+    assert len(rows) == 25
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3, selects

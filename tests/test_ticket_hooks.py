@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -417,3 +418,24 @@ def test_hook_frontdesk_ticket_fields_adds_plugin_fields_to_ticket_output(desk_c
         with desk.reading(SYSTEM) as uow:
             shown = ticket_details(uow, ticket.number)
     assert shown["extensions"] == {"tracker": {"creation_event": 1, "viewer": "system"}}
+
+
+def test_the_server_retries_pending_events_in_the_background(
+    desk_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk_webui.serve import EventRetrier
+
+    recorder = Recorder()
+    with make_desk(desk_config, recorder) as desk:
+        monkeypatch.setattr(desk.dispatcher, "deliver", lambda ids: None)
+        create(desk)
+        assert recorder.seen == []
+        retrier = EventRetrier(desk, interval=0.05)
+        retrier.start()
+        deadline = time.monotonic() + 10
+        while not recorder.seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        retrier.stop()
+        retrier.join(timeout=5)
+        assert not retrier.is_alive()
+    assert [name for name, *_ in recorder.seen] == ["ticket.created"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -153,10 +153,3 @@ def _call(impl: Any, arguments: dict[str, Any]) -> str | None:
     except Exception as exc:
         return "".join(traceback.format_exception_only(exc)).strip()
     return None
-
-
-def failed_events(session: Session, limit: int = 100) -> Iterable[Event]:
-    """Events a consumer gave up on, newest first (for admins)."""
-    return session.scalars(
-        select(Event).where(Event.state == EventState.FAILED).order_by(Event.id.desc()).limit(limit)
-    ).all()

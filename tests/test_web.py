@@ -104,7 +104,8 @@ def test_error_pages_keep_the_allow_header(client: Any) -> None:
     response = client.get("/logout")
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
-    assert "405 Method Not Allowed" in response.text
+    assert "<h1>405</h1>" in response.text
+    assert "The method is not allowed for the requested URL." in response.text
     missing = client.get("/nowhere", headers={"Accept": "application/json"})
     assert missing.status_code == 404
     assert missing.json["code"] == "not_found"

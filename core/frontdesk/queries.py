@@ -11,25 +11,35 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
+from frontdesk import search
 from frontdesk.access import visible_tickets
+from frontdesk.db import UTCDateTime
 from frontdesk.errors import ValidationError
 from frontdesk.models import (
     Comment,
     Group,
     HistoryEntry,
     Organization,
+    Priority,
     Status,
     Tag,
     Ticket,
     TicketLink,
+    TicketType,
     User,
     ticket_tags,
 )
 from frontdesk.schemas.tickets import CommentSchema, HistorySchema, TicketSchema
-from frontdesk.services.tickets import get_ticket
+from frontdesk.services.tickets import get_ticket, normalize_tag
 from frontdesk.uow import UnitOfWork
 
-SORTS = {"updated": Ticket.updated_at, "created": Ticket.created_at}
+# Each sort is newest (or most urgent) first, with the ticket id breaking ties.
+SORTS = {
+    "updated": (Ticket.updated_at,),
+    "created": (Ticket.created_at,),
+    "number": (),
+    "priority": (Priority.rank, Ticket.updated_at),
+}
 MAX_PAGE = 200
 
 
@@ -43,7 +53,15 @@ class TicketFilter:
     assignee: str | None = None  # an e-mail, "me" or "none"
     requester: str | None = None
     organization: str | None = None
-    tag: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)  # every one of these tags
+    tag_any: list[str] = field(default_factory=list)  # at least one of these tags
+    priority: list[str] = field(default_factory=list)
+    type: list[str] = field(default_factory=list)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = None  # full-text query
 
 
 @dataclass
@@ -54,16 +72,23 @@ class Page:
     next_cursor: str | None
 
 
-def _encode(sort_value: datetime, ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([sort_value.isoformat(), ticket_id]).encode()).decode()
+def _encode(values: list[Any]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[datetime, int]:
+def _decode(cursor: str, sort: str) -> list[Any]:
+    columns = [*SORTS[sort], Ticket.id]
     try:
-        stamp, ticket_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(stamp), int(ticket_id)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError({"cursor": ["not a cursor this desk handed out"]}) from exc
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("wrong length")
+        return [
+            datetime.fromisoformat(value) if isinstance(column.type, UTCDateTime) else int(value)
+            for column, value in zip(columns, values, strict=True)
+        ]
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        raise ValidationError({"cursor": ["not a cursor this desk handed out for this sort"]}) from exc
 
 
 def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
@@ -80,6 +105,8 @@ def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
     if filters.assignee == "none":
         query = query.where(Ticket.assignee_id.is_(None))
     elif filters.assignee == "me":
+        if uow.actor_id is None:
+            raise ValidationError({"assignee": ["'me' needs a signed-in user"]})
         query = query.where(Ticket.assignee_id == uow.actor_id)
     elif filters.assignee:
         query = query.where(Ticket.assignee_id == _user_id(filters.assignee))
@@ -89,8 +116,27 @@ def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
         org = select(Organization.id).where(func.lower(Organization.name) == filters.organization.lower())
         query = query.where(Ticket.organization_id == org.scalar_subquery())
     for name in filters.tag:
-        tagged = select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == name.strip().lower())
+        tagged = select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == normalize_tag(name))
         query = query.where(Ticket.id.in_(tagged))
+    if filters.tag_any:
+        names = [normalize_tag(name) for name in filters.tag_any]
+        query = query.where(Ticket.id.in_(select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name.in_(names))))
+    if filters.priority:
+        names = [name.lower() for name in filters.priority]
+        query = query.where(Ticket.priority_id.in_(select(Priority.id).where(func.lower(Priority.name).in_(names))))
+    if filters.type:
+        names = [name.lower() for name in filters.type]
+        query = query.where(Ticket.type_id.in_(select(TicketType.id).where(func.lower(TicketType.name).in_(names))))
+    for column, bound, after in (
+        (Ticket.created_at, filters.created_after, True),
+        (Ticket.created_at, filters.created_before, False),
+        (Ticket.updated_at, filters.updated_after, True),
+        (Ticket.updated_at, filters.updated_before, False),
+    ):
+        if bound is not None:
+            query = query.where(column >= bound if after else column < bound)
+    if filters.q is not None:
+        query = query.where(Ticket.id.in_(search.matching_ticket_ids(uow, filters.q)))
     return query
 
 
@@ -110,13 +156,14 @@ def list_tickets(
         raise ValidationError({"sort": [f"sort by one of: {', '.join(SORTS)}"]})
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError({"limit": [f"between 1 and {MAX_PAGE}"]})
-    column = SORTS[sort]
+    columns = [*SORTS[sort], Ticket.id]
     query = _filtered(uow, filters)
+    if sort == "priority":
+        query = query.join(Priority, Priority.id == Ticket.priority_id)
     if cursor:
-        value, last_id = _decode(cursor)
-        query = query.where(tuple_(column, Ticket.id) < tuple_(value, last_id))
+        query = query.where(tuple_(*columns) < tuple_(*_decode(cursor, sort)))
     query = (
-        query.order_by(column.desc(), Ticket.id.desc())
+        query.order_by(*(column.desc() for column in columns))
         .limit(limit + 1)
         .options(
             joinedload(Ticket.requester),
@@ -131,10 +178,12 @@ def list_tickets(
         )
     )
     rows = list(uow.session.scalars(query).unique())
-    more = len(rows) > limit
     items = rows[:limit]
-    last = items[-1] if items else None
-    return Page(items, _encode(getattr(last, sort + "_at"), last.id) if more and last else None)
+    if len(rows) <= limit or not items:
+        return Page(items, None)
+    last = items[-1]
+    values = [last.priority.rank if column is Priority.rank else getattr(last, column.key) for column in columns]
+    return Page(items, _encode(values))
 
 
 def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
@@ -143,9 +192,15 @@ def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
     return dict(uow.desk.plugins.calls.each("frontdesk_ticket_fields", ticket=ticket, user=user))
 
 
+def with_extensions(uow: UnitOfWork, ticket: Ticket) -> Ticket:
+    """The ticket with ``ticket.extensions`` set, ready for :class:`TicketSchema`."""
+    ticket.extensions = ticket_extensions(uow, ticket)  # type: ignore[attr-defined]
+    return ticket
+
+
 def dump_ticket(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
     """A ticket as JSON-ready data, with plugin extensions."""
-    return {**TicketSchema().dump(ticket), "extensions": ticket_extensions(uow, ticket)}
+    return TicketSchema().dump(with_extensions(uow, ticket))
 
 
 def ticket_details(uow: UnitOfWork, number: int) -> dict[str, Any]:

@@ -9,9 +9,12 @@ import click
 from frontdesk import __version__
 from frontdesk.cli.base import CliState, FrontdeskGroup, echo_json, echo_table, pass_desk
 from frontdesk.cli.db import db
+from frontdesk.cli.demo import demo
+from frontdesk.cli.events import events
 from frontdesk.cli.people import group, org, user
 from frontdesk.cli.plugins import plugins
 from frontdesk.cli.setup import config, init
+from frontdesk.cli.tickets import ticket
 from frontdesk.config import Config
 
 HELP = """Frontdesk: a help desk and service desk you run yourself.
@@ -21,6 +24,9 @@ Getting started:
   frontdesk init                 create the database and the first admin
   frontdesk serve                serve the desk on http://127.0.0.1:5000
   frontdesk plugins list         see what is installed and enabled
+  frontdesk demo                 fill the desk with demo agents and tickets to try it out
+  frontdesk ticket create --subject S --requester EMAIL
+                                 open a ticket; `frontdesk ticket --help` shows the rest
 
 Data lives in ./instance (FRONTDESK_INSTANCE); set FRONTDESK_DATABASE_URL to use PostgreSQL.
 Errors print one line and exit with 1; usage errors exit with 2. FRONTDESK_DEBUG=1 shows tracebacks.
@@ -35,7 +41,7 @@ def make_cli() -> FrontdeskGroup:
     def cli() -> None:
         pass
 
-    for command in (init, config, db, plugins, user, group, org):
+    for command in (init, config, db, plugins, user, group, org, ticket, demo, events):
         cli.add_command(command)
     return cli  # type: ignore[return-value]
 

@@ -99,6 +99,7 @@ class TicketSchema(Schema):
     solved_at = fields.DateTime()
     closed_at = fields.DateTime()
     version = fields.Integer()
+    extensions = fields.Dict(metadata={"description": "Fields added by plugins, by plugin name."})
 
 
 class AttachmentSchema(Schema):

@@ -153,7 +153,8 @@ def update_ticket(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Ticket:
         _check_requester_update(uow, ticket, values)
     changes = ChangeSet()
     now = utcnow()
-    _apply(uow, ticket, values, changes, now)
+    with uow.session.no_autoflush:  # look-ups must not write a half-changed ticket
+        _apply(uow, ticket, values, changes, now)
     if not changes:
         return ticket
     uow.desk.plugins.pm.hook.frontdesk_ticket_before_update(
@@ -235,8 +236,8 @@ def _apply_tags(uow: UnitOfWork, ticket: Ticket, values: dict[str, Any], changes
     if not {"tags", "add_tags", "remove_tags"} & set(values):
         return
     before = [tag.name for tag in ticket.tags]
-    names = set(values["tags"]) if "tags" in values else set(before)
-    names |= set(values.get("add_tags", ()))
+    names = {normalize_tag(name) for name in values["tags"]} if "tags" in values else set(before)
+    names |= {normalize_tag(name) for name in values.get("add_tags", ())}
     names -= {normalize_tag(name) for name in values.get("remove_tags", ())}
     ticket.tags = tags_named(uow, sorted(names))
     changes.add("tags", before, [tag.name for tag in ticket.tags])

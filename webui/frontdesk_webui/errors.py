@@ -1,14 +1,26 @@
-"""Error pages and JSON errors, and the security headers every response carries."""
+"""Error answers (JSON for the API, pages for people) and the security headers every response carries."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from frontdesk.errors import Conflict, FrontdeskError, NotFound, PermissionDenied, PluginError, ValidationError
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+STATUS_OF: dict[type[FrontdeskError], int] = {
+    ValidationError: 422,
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    PluginError: 409,
+}
 
 
 def wants_json() -> bool:
@@ -16,20 +28,61 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def configure(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        code = exc.code or 500
-        if wants_json():
-            response = jsonify(code=exc.name.lower().replace(" ", "_"), message=exc.description, errors={})
+def _flatten(messages: Any) -> dict[str, list[str]]:
+    """Webargs nests messages by location ({"json": {"field": [...]}}); clients want field names."""
+    if not isinstance(messages, dict):
+        return {"_schema": [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for name, value in fields.items():
+                flat[str(name)] = value if isinstance(value, list) else [str(value)]
         else:
-            response = Response(render_template("error.html", error=exc), mimetype="text/html")
-        response.status_code = code
-        # Keep headers such as Allow on 405 answers.
-        for name, value in exc.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
+            flat[str(location)] = fields if isinstance(fields, list) else [str(fields)]
+    return flat
+
+
+def error_response(code: int, name: str, message: str, errors: dict[str, Any] | None = None) -> Response:
+    """The answer for an error: ``{"code", "message", "errors"}`` as JSON, or an error page."""
+    if wants_json():
+        response = jsonify(code=name, message=message, errors=errors or {})
+    else:
+        response = Response(render_template("error.html", code=code, message=message), mimetype="text/html")
+    response.status_code = code
+    return response
+
+
+def http_error(exc: HTTPException) -> Response:
+    """Any HTTP error (404, 405, 413, webargs' 422...) in the desk's error format, keeping ``Allow``."""
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("errors") or _flatten(data.get("messages", {}))
+    code = exc.code or 500
+    message = data.get("message") or exc.description or exc.name
+    if code == 422 and errors and not data.get("message"):
+        message = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in sorted(errors.items()))
+    response = error_response(code, exc.name.lower().replace(" ", "_"), message, errors)
+    for header, value in exc.get_headers():
+        if header.lower() != "content-type":
+            response.headers[header] = value
+    for header, value in (data.get("headers") or {}).items():
+        response.headers[header] = value
+    return response
+
+
+def desk_error(exc: FrontdeskError) -> Response:
+    """Expected errors from services: 422 naming fields, 404, 403, 409..."""
+    code = next((status for kind, status in STATUS_OF.items() if isinstance(exc, kind)), 400)
+    code = getattr(exc, "http_status", code)
+    errors = exc.errors if isinstance(exc, ValidationError) else {}
+    response = error_response(code, exc.code, exc.message, errors)
+    if retry_after := getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def configure(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(FrontdeskError, desk_error)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

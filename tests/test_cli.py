@@ -153,9 +153,13 @@ def test_config_masks_secrets(cli: Any) -> None:
 
 def test_db_current_and_history(cli: Any) -> None:
     current = cli("db", "current").output.splitlines()
-    assert current[1].split()[:3] == ["core", "0002", "0002"]
+    assert current[1].split()[:3] == ["core", "0003", "0003"]
     assert "up to date" in current[1]
-    assert cli("db", "history").output.splitlines() == ["0002  tickets", "0001  people and plugins"]
+    assert cli("db", "history").output.splitlines() == [
+        "0003  api tokens and login throttle",
+        "0002  tickets",
+        "0001  people and plugins",
+    ]
     assert cli("db", "upgrade").output.strip() == "Everything is up to date."
 
 

@@ -47,3 +47,18 @@ class PluginError(FrontdeskError):
     """A plugin could not be loaded, enabled or disabled."""
 
     code = "plugin_error"
+
+
+class TooManyAttempts(FrontdeskError):
+    """Too many failed sign-ins: refused until ``retry_after`` seconds have passed."""
+
+    code = "too_many_attempts"
+    http_status = 429  # the web layer answers 429 with a Retry-After header
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        if message is None:
+            minutes = -(-self.retry_after // 60)
+            unit = "minute" if minutes == 1 else "minutes"
+            message = f"Too many failed sign-ins for this account from your address; try again in {minutes} {unit}."
+        super().__init__(message)

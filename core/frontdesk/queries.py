@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from frontdesk import search
 from frontdesk.access import visible_tickets
 from frontdesk.db import UTCDateTime
-from frontdesk.errors import ValidationError
+from frontdesk.errors import PermissionDenied, ValidationError
 from frontdesk.models import (
     Comment,
     Group,
@@ -162,21 +162,7 @@ def list_tickets(
         query = query.join(Priority, Priority.id == Ticket.priority_id)
     if cursor:
         query = query.where(tuple_(*columns) < tuple_(*_decode(cursor, sort)))
-    query = (
-        query.order_by(*(column.desc() for column in columns))
-        .limit(limit + 1)
-        .options(
-            joinedload(Ticket.requester),
-            joinedload(Ticket.assignee),
-            joinedload(Ticket.group),
-            joinedload(Ticket.status),
-            joinedload(Ticket.priority),
-            joinedload(Ticket.type),
-            joinedload(Ticket.organization),
-            selectinload(Ticket.tags),
-            selectinload(Ticket.ccs),
-        )
-    )
+    query = query.order_by(*(column.desc() for column in columns)).limit(limit + 1).options(*TICKET_LOADS)
     rows = list(uow.session.scalars(query).unique())
     items = rows[:limit]
     if len(rows) <= limit or not items:
@@ -192,6 +178,54 @@ def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
     return dict(uow.desk.plugins.calls.each("frontdesk_ticket_fields", ticket=ticket, user=user))
 
 
+TICKET_LOADS = (
+    joinedload(Ticket.requester),
+    joinedload(Ticket.assignee),
+    joinedload(Ticket.group),
+    joinedload(Ticket.status),
+    joinedload(Ticket.priority),
+    joinedload(Ticket.type),
+    joinedload(Ticket.organization),
+    selectinload(Ticket.tags),
+    selectinload(Ticket.ccs),
+)
+
+
+def ticket_for_output(uow: UnitOfWork, number: int) -> Ticket:
+    """One visible ticket with everything :class:`TicketSchema` shows loaded, extensions included."""
+    get_ticket(uow, number)
+    ticket = uow.session.scalars(select(Ticket).where(Ticket.id == number).options(*TICKET_LOADS)).unique().one()
+    return with_extensions(uow, ticket)
+
+
+def comments_of(uow: UnitOfWork, number: int) -> list[Comment]:
+    """The comments of a visible ticket the actor may read (internal notes for staff only), oldest first."""
+    ticket = get_ticket(uow, number)
+    query = select(Comment).where(Comment.ticket_id == ticket.id)
+    if not (uow.actor is not None and uow.actor.is_staff):
+        query = query.where(Comment.public.is_(True))
+    query = query.options(joinedload(Comment.author), selectinload(Comment.attachments)).order_by(Comment.id)
+    return list(uow.session.scalars(query).unique())
+
+
+def history_of(uow: UnitOfWork, number: int) -> list[HistoryEntry]:
+    """The change history of a visible ticket (staff only)."""
+    ticket = get_ticket(uow, number)
+    if not (uow.actor is not None and uow.actor.is_staff):
+        raise PermissionDenied("the change history is for agents")
+    query = select(HistoryEntry).where(HistoryEntry.ticket_id == ticket.id)
+    return list(uow.session.scalars(query.options(joinedload(HistoryEntry.actor)).order_by(HistoryEntry.id)))
+
+
+def links_of(uow: UnitOfWork, number: int) -> list[dict[str, Any]]:
+    """The links of a visible ticket, seen from that ticket (``parent_of``, ``duplicated_by``...)."""
+    ticket = get_ticket(uow, number)
+    links = uow.session.scalars(
+        select(TicketLink).where(or_(TicketLink.source_id == ticket.id, TicketLink.target_id == ticket.id))
+    )
+    return [_link_view(link, ticket.id) for link in links]
+
+
 def with_extensions(uow: UnitOfWork, ticket: Ticket) -> Ticket:
     """The ticket with ``ticket.extensions`` set, ready for :class:`TicketSchema`."""
     ticket.extensions = ticket_extensions(uow, ticket)  # type: ignore[attr-defined]
@@ -205,26 +239,12 @@ def dump_ticket(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
 
 def ticket_details(uow: UnitOfWork, number: int) -> dict[str, Any]:
     """Everything about one ticket the actor may see: fields, comments, links and history."""
-    ticket = get_ticket(uow, number)
     staff = bool(uow.actor is not None and uow.actor.is_staff)
-    comments = select(Comment).where(Comment.ticket_id == ticket.id)
-    if not staff:
-        comments = comments.where(Comment.public.is_(True))
-    comments = comments.options(joinedload(Comment.author), selectinload(Comment.attachments)).order_by(Comment.id)
-    links = uow.session.scalars(
-        select(TicketLink).where(or_(TicketLink.source_id == ticket.id, TicketLink.target_id == ticket.id))
-    ).all()
-    history = uow.session.scalars(
-        select(HistoryEntry)
-        .where(HistoryEntry.ticket_id == ticket.id)
-        .options(joinedload(HistoryEntry.actor))
-        .order_by(HistoryEntry.id)
-    ).all()
     return {
-        **dump_ticket(uow, ticket),
-        "comments": CommentSchema(many=True).dump(uow.session.scalars(comments).unique().all()),
-        "links": [_link_view(link, ticket.id) for link in links],
-        "history": HistorySchema(many=True).dump(history) if staff else [],
+        **TicketSchema().dump(ticket_for_output(uow, number)),
+        "comments": CommentSchema(many=True).dump(comments_of(uow, number)),
+        "links": links_of(uow, number),
+        "history": HistorySchema(many=True).dump(history_of(uow, number)) if staff else [],
     }
 
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, literal_column, select, table, text, update
+from sqlalchemy import Select, and_, false, func, literal_column, select, table, text, update
 
 from frontdesk.access import visible_tickets
 from frontdesk.models import Comment, SearchDocument, Ticket
@@ -123,6 +123,14 @@ def _matching(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
     if not staff:
         matched = matched.where(SearchDocument.internal.is_(False))
     return matched.group_by(SearchDocument.ticket_id)
+
+
+def matching_ticket_ids(uow: UnitOfWork, query: str) -> Select[tuple[int]]:
+    """Ids of tickets with documents matching ``query`` that the actor may search, for use in ``IN (...)``."""
+    matched = _matching(uow, query)
+    if matched is None:
+        return select(SearchDocument.ticket_id).where(false())
+    return select(matched.subquery().c.ticket_id)
 
 
 def search(uow: UnitOfWork, query: str, *, limit: int = 50) -> list[Hit]:

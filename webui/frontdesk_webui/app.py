@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf.csrf import CSRFProtect
 
 from frontdesk.config import Config
 from frontdesk.desk import Desk
 from frontdesk.errors import FrontdeskError
 from frontdesk_webui import auth, errors, views
+from frontdesk_webui.api import DeskApi
+from frontdesk_webui.api import auth as api_auth
+from frontdesk_webui.api import configure as configure_api
+from frontdesk_webui.api import register as register_api_blueprint
 
 
 def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None = None) -> Flask:
@@ -25,10 +30,12 @@ def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None =
     app = Flask(__name__)
     app.extensions["frontdesk"] = desk
     configure_flask(app, desk)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     auth.configure(app)
+    api_auth.configure(app, csrf)
+    api = configure_api(app)
     errors.configure(app)
-    configure_blueprints(app, desk)
+    configure_blueprints(app, desk, api)
     configure_templates(app, desk)
     return app
 
@@ -44,8 +51,11 @@ def configure_flask(app: Flask, desk: Desk) -> None:
     )
 
 
-def configure_blueprints(app: Flask, desk: Desk) -> None:
-    """Mount the core pages, then every blueprint a plugin returns (named after that plugin)."""
+def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:
+    """Mount the core pages, then every blueprint a plugin returns (named after that plugin).
+
+    flask-smorest blueprints join the API document; plain Flask blueprints serve pages.
+    """
     app.register_blueprint(views.bp)
     for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
         for blueprint in blueprints:
@@ -53,7 +63,10 @@ def configure_blueprints(app: Flask, desk: Desk) -> None:
                 raise FrontdeskError(
                     f"plugin {plugin_name!r} returned blueprint {blueprint.name!r}; name it {plugin_name!r}"
                 )
-            app.register_blueprint(blueprint)
+            if isinstance(blueprint, SmorestBlueprint):
+                register_api_blueprint(api, blueprint)
+            else:
+                app.register_blueprint(blueprint)
 
 
 def configure_templates(app: Flask, desk: Desk) -> None:

@@ -15,6 +15,7 @@ from frontdesk.cli.people import group, org, user
 from frontdesk.cli.plugins import plugins
 from frontdesk.cli.setup import config, init
 from frontdesk.cli.tickets import ticket
+from frontdesk.cli.tokens import token
 from frontdesk.config import Config
 
 HELP = """Frontdesk: a help desk and service desk you run yourself.
@@ -27,6 +28,8 @@ Getting started:
   frontdesk demo                 fill the desk with demo agents and tickets to try it out
   frontdesk ticket create --subject S --requester EMAIL
                                  open a ticket; `frontdesk ticket --help` shows the rest
+  frontdesk token create --user EMAIL
+                                 an API token for scripts (shown once)
 
 Data lives in ./instance (FRONTDESK_INSTANCE); set FRONTDESK_DATABASE_URL to use PostgreSQL.
 Errors print one line and exit with 1; usage errors exit with 2. FRONTDESK_DEBUG=1 shows tracebacks.
@@ -41,7 +44,7 @@ def make_cli() -> FrontdeskGroup:
     def cli() -> None:
         pass
 
-    for command in (init, config, db, plugins, user, group, org, ticket, demo, events):
+    for command in (init, config, db, plugins, user, group, org, ticket, demo, events, token):
         cli.add_command(command)
     return cli  # type: ignore[return-value]
 

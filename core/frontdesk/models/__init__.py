@@ -1,5 +1,6 @@
 """The core's models; importing this package registers their tables on ``Base.metadata``."""
 
+from frontdesk.models.auth import ApiToken, LoginFailure, TokenScope
 from frontdesk.models.events import Event, EventFailure, EventState
 from frontdesk.models.people import Group, GroupMembership, Organization, Role, User
 from frontdesk.models.plugins import PluginSetting, PluginState
@@ -21,6 +22,7 @@ from frontdesk.models.tickets import (
 )
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "Comment",
     "Event",
@@ -30,6 +32,7 @@ __all__ = [
     "GroupMembership",
     "HistoryEntry",
     "LinkKind",
+    "LoginFailure",
     "Organization",
     "PluginSetting",
     "PluginState",
@@ -42,6 +45,7 @@ __all__ = [
     "Ticket",
     "TicketLink",
     "TicketType",
+    "TokenScope",
     "User",
     "ticket_ccs",
     "ticket_tags",

@@ -1,0 +1,80 @@
+"""Request and response shapes the API adds around the core's entity schemas."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from frontdesk.models import LinkKind, StatusCategory
+from frontdesk.queries import MAX_PAGE, SORTS
+from frontdesk.schemas.tickets import TicketSchema, TicketUpdateSchema
+
+
+class TicketListArgs(Schema):
+    """Filters, sort and page of ``GET /api/v1/tickets``; repeat a list parameter to give several values."""
+
+    status = fields.List(fields.String(), metadata={"description": "Status names (any of)"})
+    category = fields.List(fields.String(validate=validate.OneOf([c.value for c in StatusCategory])))
+    priority = fields.List(fields.String())
+    type = fields.List(fields.String())
+    group = fields.String()
+    assignee = fields.String(metadata={"description": "An e-mail address, `me` or `none`"})
+    requester = fields.String()
+    organization = fields.String()
+    tag = fields.List(fields.String(), metadata={"description": "Tickets carrying every one of these tags"})
+    tag_any = fields.List(fields.String(), metadata={"description": "Tickets carrying at least one of these tags"})
+    created_after = fields.AwareDateTime()
+    created_before = fields.AwareDateTime()
+    updated_after = fields.AwareDateTime()
+    updated_before = fields.AwareDateTime()
+    q = fields.String(validate=validate.Length(max=500), metadata={"description": "Full-text search"})
+    sort = fields.String(load_default="updated", validate=validate.OneOf(list(SORTS)))
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page"})
+    limit = fields.Integer(load_default=25, validate=validate.Range(1, MAX_PAGE))
+
+
+class TicketPageSchema(Schema):
+    """One page of tickets; pass ``next_cursor`` as ``cursor`` for the next (null on the last page)."""
+
+    items = fields.List(fields.Nested(TicketSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class BulkUpdateSchema(Schema):
+    """The same change applied to up to 500 tickets in one transaction."""
+
+    ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    changes = fields.Nested(TicketUpdateSchema, required=True)
+
+
+class BulkResultSchema(Schema):
+    """What happened to each ticket of a bulk update."""
+
+    number = fields.Integer()
+    ok = fields.Boolean()
+    code = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    version = fields.Integer(allow_none=True)
+
+
+class BulkResponseSchema(Schema):
+    results = fields.List(fields.Nested(BulkResultSchema))
+
+
+class MergeSchema(Schema):
+    """Merge this ticket into ``into``."""
+
+    into = fields.Integer(required=True)
+
+
+class LinkSchema(Schema):
+    """Link this ticket to ``ticket``."""
+
+    ticket = fields.Integer(required=True)
+    kind = fields.String(
+        required=True, validate=validate.OneOf([k.value for k in LinkKind if k is not LinkKind.MERGED])
+    )
+
+
+class LinkViewSchema(Schema):
+    kind = fields.String()
+    ticket = fields.Integer()

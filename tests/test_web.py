@@ -151,3 +151,39 @@ def test_the_app_refuses_to_start_without_a_secret_key(desk: Desk) -> None:
     desk.config = replace(desk.config, secret_key=None)
     with pytest.raises(FrontdeskError, match="no secret key"):
         create_app(desk)
+
+
+def test_sign_in_is_throttled_after_ten_failures(client: Any, make_user: Any) -> None:
+    make_user(email="ann@example.com")
+    for _ in range(10):
+        assert login(client, "ann@example.com", "wrong-password").status_code == 401
+    refused = login(client, "ann@example.com")
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins for this account from your address; try again in 15 minutes." in refused.text
+    assert int(refused.headers["Retry-After"]) > 800
+    make_user(email="bob@example.com")
+    assert login(client, "bob@example.com").status_code == 302, "other accounts are unaffected"
+
+
+def test_a_successful_sign_in_clears_earlier_failures(client: Any, make_user: Any) -> None:
+    make_user(email="ann@example.com")
+    for _ in range(9):
+        login(client, "ann@example.com", "wrong-password")
+    assert login(client, "ann@example.com").status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    for _ in range(9):
+        login(client, "ann@example.com", "wrong-password")
+    assert login(client, "ann@example.com").status_code == 302
+
+
+def test_sign_out_everywhere_ends_other_sessions(app: Any, make_user: Any) -> None:
+    make_user(email="ann@example.com")
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "ann@example.com")
+    login(phone, "ann@example.com")
+    assert phone.get("/").status_code == 200
+    response = laptop.post("/logout/everywhere", data={"csrf_token": csrf_token(laptop, "/")})
+    assert response.headers["Location"] == "/login"
+    assert phone.get("/").status_code == 302
+    assert laptop.get("/").status_code == 302
+    assert login(phone, "ann@example.com").status_code == 302, "signing in again works"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from frontdesk.errors import TooManyAttempts
 from frontdesk.models import User
 from frontdesk.permissions import SYSTEM
-from frontdesk.services.passwords import check_credentials
+from frontdesk.services.sessions import end_all_sessions, sign_in
 from frontdesk_webui.context import desk
 
 bp = Blueprint("auth", __name__)
@@ -47,14 +48,19 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     error = None
     email = request.form.get("email", "")
     if request.method == "POST":
-        with desk().action(SYSTEM, source="web") as uow:
-            user = check_credentials(uow.session, email, request.form.get("password", ""))
+        try:
+            with desk().action(SYSTEM, source="web") as uow:
+                user = sign_in(uow, email, request.form.get("password", ""), request.remote_addr)
+        except TooManyAttempts as exc:
+            response = make_response(render_template("login.html", error=exc.message, email=email), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if user is None:
             error = "Wrong e-mail or password."
         else:
@@ -69,4 +75,16 @@ def logout() -> Response:
     logout_user()
     session.clear()
     flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    """End every session of the current user, on every device."""
+    with desk().action(current_user, source="web") as uow:
+        end_all_sessions(uow, current_user.id)
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device.")
     return redirect(url_for("auth.login"))

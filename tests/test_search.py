@@ -81,3 +81,38 @@ def test_quoting() -> None:
 def test_any_string_returns_results_or_nothing(desk: Desk, corpus: dict[str, Any], query: str) -> None:
     with desk.reading(SYSTEM) as uow:
         assert isinstance(search(uow, query), list)
+
+
+def test_relevance_sort_and_snippets(desk: Desk, corpus: dict[str, Any]) -> None:
+    from frontdesk.queries import TicketFilter, list_tickets
+    from frontdesk.search import snippets
+
+    with desk.action(SYSTEM, source="test") as uow:
+        noisy = tickets.create_ticket(
+            uow, {"subject": "VPN VPN VPN", "body": "vpn vpn vpn everywhere", "requester": "rita@example.com"}
+        ).number
+    with desk.reading(corpus["agent"]) as uow:
+        first = list_tickets(uow, TicketFilter(q="vpn"), sort="relevance", limit=1)
+        second = list_tickets(uow, TicketFilter(q="vpn"), sort="relevance", limit=1, cursor=first.next_cursor)
+        assert [t.number for t in first.items + second.items] == [noisy, corpus["vpn"]]
+        assert second.next_cursor is None
+        excerpts = snippets(uow, "printer", [corpus["printer"]])
+    assert "<mark>" in excerpts[corpus["printer"]]
+    assert "rinter" in excerpts[corpus["printer"]]
+    with desk.reading(corpus["rita"]) as uow:
+        assert snippets(uow, "flaky", [corpus["vpn"]]) == {}, "internal notes give requesters no snippet"
+    with pytest.raises(Exception, match="relevance needs a search query"), desk.reading(SYSTEM) as uow:
+        list_tickets(uow, TicketFilter(), sort="relevance")
+
+
+def test_snippets_escape_html(desk: Desk, corpus: dict[str, Any]) -> None:
+    from frontdesk.search import snippets
+
+    with desk.action(SYSTEM, source="test") as uow:
+        number = tickets.create_ticket(
+            uow, {"subject": "Odd", "body": "<script>alert(1)</script> zebra", "requester": "rita@example.com"}
+        ).number
+    with desk.reading(SYSTEM) as uow:
+        excerpt = snippets(uow, "zebra", [number])[number]
+    assert "<script>" not in excerpt
+    assert "<mark>zebra</mark>" in excerpt

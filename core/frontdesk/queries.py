@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from frontdesk import search
@@ -39,6 +39,7 @@ SORTS = {
     "created": (Ticket.created_at,),
     "number": (),
     "priority": (Priority.rank, Ticket.updated_at),
+    "relevance": (),  # best full-text match first; needs a query
 }
 MAX_PAGE = 200
 
@@ -156,6 +157,8 @@ def list_tickets(
         raise ValidationError({"sort": [f"sort by one of: {', '.join(SORTS)}"]})
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError({"limit": [f"between 1 and {MAX_PAGE}"]})
+    if sort == "relevance":
+        return _list_by_relevance(uow, filters, cursor, limit)
     columns = [*SORTS[sort], Ticket.id]
     query = _filtered(uow, filters)
     if sort == "priority":
@@ -170,6 +173,30 @@ def list_tickets(
     last = items[-1]
     values = [last.priority.rank if column is Priority.rank else getattr(last, column.key) for column in columns]
     return Page(items, _encode(values))
+
+
+def _list_by_relevance(uow: UnitOfWork, filters: TicketFilter, cursor: str | None, limit: int) -> Page:
+    """Tickets matching ``filters.q``, best match first; the cursor holds the last rank and id."""
+    ranked = search.ranked(uow, filters.q or "")
+    if ranked is None:
+        if not filters.q:
+            raise ValidationError({"sort": ["sorting by relevance needs a search query (q)"]})
+        return Page([], None)
+    hits = ranked.subquery()
+    query = _filtered(uow, replace(filters, q=None)).join(hits, hits.c.ticket_id == Ticket.id).add_columns(hits.c.rank)
+    if cursor:
+        try:
+            rank, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            rank, last_id = float(rank), int(last_id)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"cursor": ["not a cursor this desk handed out for this sort"]}) from exc
+        query = query.where(or_(hits.c.rank > rank, and_(hits.c.rank == rank, Ticket.id < last_id)))
+    query = query.order_by(hits.c.rank, Ticket.id.desc()).limit(limit + 1).options(*TICKET_LOADS)
+    rows = list(uow.session.execute(query).unique())
+    items = [ticket for ticket, _rank in rows[:limit]]
+    if len(rows) <= limit:
+        return Page(items, None)
+    return Page(items, _encode([float(rows[limit - 1][1]), items[-1].id]))
 
 
 def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:

@@ -7,11 +7,12 @@ input never reaches the query syntax raw: it is cut into word tokens, each quote
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, false, func, literal_column, select, table, text, update
+from sqlalchemy import Double, Select, and_, bindparam, cast, false, func, literal_column, select, table, text, update
 
 from frontdesk.access import visible_tickets
 from frontdesk.models import Comment, SearchDocument, Ticket
@@ -20,7 +21,21 @@ from frontdesk.uow import UnitOfWork
 
 # One configuration for every language: no stemming, but no wrong stemming either.
 PG_CONFIG = "simple"
-PG_VECTOR = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, ''))"
+PG_VECTOR = "to_tsvector('simple', folded)"
+# Snippet markers: control characters no stored text contains, turned into <mark> after escaping.
+_START, _STOP = "\x02", "\x03"
+SQLITE_SNIPPETS = (
+    "SELECT d.ticket_id, snippet(search_fts, -1, :start, :stop, '…', 16) FROM search_fts "
+    "JOIN search_documents d ON d.id = search_fts.rowid "
+    "WHERE search_fts MATCH :expression AND d.ticket_id IN :ids AND (:staff OR NOT d.internal) ORDER BY rank"
+)
+POSTGRESQL_SNIPPETS = (
+    "SELECT d.ticket_id, ts_headline('simple', d.title || ' ' || d.body, to_tsquery('simple', :expression), "
+    "'StartSel=' || :start || ', StopSel=' || :stop || ', MaxFragments=1, MaxWords=24, MinWords=10') "
+    "FROM search_documents d WHERE to_tsvector('simple', d.folded) @@ to_tsquery('simple', :expression) "
+    "AND d.ticket_id IN :ids AND (:staff OR NOT d.internal) "
+    "ORDER BY ts_rank(to_tsvector('simple', d.folded), to_tsquery('simple', :expression)) DESC"
+)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -43,18 +58,21 @@ def index_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
     if document is None:
         document = SearchDocument(ticket_id=ticket.id, comment_id=None, internal=False)
         uow.session.add(document)
-    document.title = fold(ticket.subject)
-    document.body = fold(html_to_text(ticket.description))
+    document.title = ticket.subject
+    document.body = html_to_text(ticket.description)
+    document.folded = fold(f"{document.title} {document.body}")
 
 
 def index_comment(uow: UnitOfWork, comment: Comment) -> None:
     """Index a new comment; internal notes are marked so only staff find them."""
+    body = html_to_text(comment.body)
     uow.session.add(
         SearchDocument(
             ticket_id=comment.ticket_id,
             comment_id=comment.id,
             internal=not comment.public,
-            body=fold(html_to_text(comment.body)),
+            body=body,
+            folded=fold(body),
         )
     )
 
@@ -117,12 +135,39 @@ def _matching(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
             return None
         parsed = func.to_tsquery(PG_CONFIG, expression)
         vector = literal_column(PG_VECTOR)
-        matched = select(SearchDocument.ticket_id, func.min(-func.ts_rank(vector, parsed)).label("rank")).where(
-            vector.op("@@")(parsed)
-        )
+        # ts_rank is a float4; as float8 the rank survives the trip through a cursor exactly.
+        score = cast(-func.ts_rank(vector, parsed), Double)
+        matched = select(SearchDocument.ticket_id, func.min(score).label("rank")).where(vector.op("@@")(parsed))
     if not staff:
         matched = matched.where(SearchDocument.internal.is_(False))
     return matched.group_by(SearchDocument.ticket_id)
+
+
+def ranked(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
+    """``(ticket_id, rank)`` of matching tickets the actor may search (lower rank is better), or None."""
+    return _matching(uow, query)
+
+
+def snippets(uow: UnitOfWork, query: str, ticket_ids: list[int]) -> dict[int, str]:
+    """A short excerpt per ticket from its best matching document, HTML-escaped, matches in ``<mark>``."""
+    if not ticket_ids:
+        return {}
+    staff = bool(uow.actor is not None and uow.actor.is_staff)
+    sqlite = uow.desk.db.backend == "sqlite"
+    expression = fts5_query(query) if sqlite else tsquery(query)
+    if expression is None:
+        return {}
+    statement = text(SQLITE_SNIPPETS if sqlite else POSTGRESQL_SNIPPETS).bindparams(bindparam("ids", expanding=True))
+    found: dict[int, str] = {}
+    arguments = {"expression": expression, "ids": ticket_ids, "staff": staff, "start": _START, "stop": _STOP}
+    rows = uow.session.execute(statement, arguments)
+    for ticket_id, excerpt in rows:
+        found.setdefault(ticket_id, _marked(excerpt))
+    return found
+
+
+def _marked(excerpt: str) -> str:
+    return html.escape(excerpt).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
 def matching_ticket_ids(uow: UnitOfWork, query: str) -> Select[tuple[int]]:

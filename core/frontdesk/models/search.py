@@ -11,8 +11,10 @@ from frontdesk.db import Base
 class SearchDocument(Base):
     """Plain text indexed for search; ``internal`` documents (internal notes) are searched only for staff.
 
-    SQLite indexes these rows with an FTS5 table kept in step by triggers; PostgreSQL with a
-    ``tsvector`` expression index. Both are created by migrations, outside the models.
+    SQLite indexes ``title`` and ``body`` with an FTS5 table kept in step by triggers (it folds
+    accents itself); PostgreSQL indexes ``folded`` (accents removed, case folded, see
+    :func:`frontdesk.search.fold`) with a ``tsvector`` expression index. Both indexes are created by
+    migrations, outside the models.
     """
 
     __tablename__ = "search_documents"
@@ -24,3 +26,4 @@ class SearchDocument(Base):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     title: Mapped[str] = mapped_column(String(250), default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    folded: Mapped[str] = mapped_column(Text, default="")

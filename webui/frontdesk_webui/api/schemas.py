@@ -32,10 +32,16 @@ class TicketListArgs(Schema):
     limit = fields.Integer(load_default=25, validate=validate.Range(1, MAX_PAGE))
 
 
+class TicketListItemSchema(TicketSchema):
+    """A ticket in a list; with a search query, ``snippet`` shows where it matched (HTML, matches in <mark>)."""
+
+    snippet = fields.String()
+
+
 class TicketPageSchema(Schema):
     """One page of tickets; pass ``next_cursor`` as ``cursor`` for the next (null on the last page)."""
 
-    items = fields.List(fields.Nested(TicketSchema))
+    items = fields.List(fields.Nested(TicketListItemSchema))
     next_cursor = fields.String(allow_none=True)
 
 

@@ -8,7 +8,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from frontdesk import queries
+from frontdesk import queries, search
 from frontdesk.errors import FrontdeskError, ValidationError
 from frontdesk.queries import TicketFilter
 from frontdesk.schemas.tickets import (
@@ -68,6 +68,10 @@ class TicketCollection(MethodView):
         with desk().reading(actor()) as uow:
             page = queries.list_tickets(uow, filters, sort=args["sort"], cursor=args.get("cursor"), limit=args["limit"])
             items = [queries.with_extensions(uow, ticket) for ticket in page.items]
+            if args.get("q"):
+                excerpts = search.snippets(uow, args["q"], [ticket.id for ticket in items])
+                for ticket in items:
+                    ticket.snippet = excerpts.get(ticket.id, "")
         return {"items": items, "next_cursor": page.next_cursor}
 
     @blp.arguments(TicketCreateSchema)

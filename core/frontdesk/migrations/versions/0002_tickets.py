@@ -247,6 +247,7 @@ def upgrade() -> None:
         sa.Column("internal", sa.Boolean(), nullable=False),
         sa.Column("title", sa.String(length=250), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("folded", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["comment_id"], ["comments.id"], name=op.f("fk_search_documents_comment_id_comments"), ondelete="CASCADE"
         ),
@@ -310,10 +311,7 @@ def create_search_index() -> None:
         for name, body in FTS_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
     else:
-        op.execute(
-            "CREATE INDEX ix_search_documents_fts ON search_documents USING gin "
-            "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, '')))"
-        )
+        op.execute("CREATE INDEX ix_search_documents_fts ON search_documents USING gin (to_tsvector('simple', folded))")
 
 
 def drop_search_index() -> None:

@@ -14,8 +14,9 @@ PG_PORT ?= 54329
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: $(foreach d,$(DISTS),$(d)/setup.cfg) requirements-test.txt
+$(VENV)/.installed: $(foreach d,$(DISTS),$(d)/setup.cfg) requirements-test.txt webui/frontdesk_webui/static/vendor.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) scripts/vendor-assets
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet $(foreach d,$(DISTS),-e ./$(d)) 'psycopg[binary]==3.3.*'
 	touch $@

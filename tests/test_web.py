@@ -187,3 +187,25 @@ def test_sign_out_everywhere_ends_other_sessions(app: Any, make_user: Any) -> No
     assert phone.get("/").status_code == 302
     assert laptop.get("/").status_code == 302
     assert login(phone, "ann@example.com").status_code == 302, "signing in again works"
+
+
+def test_api_docs_page_uses_vendored_assets_only(client: Any) -> None:
+    import hashlib
+    import json
+    from pathlib import Path
+
+    import frontdesk_webui
+
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    static = Path(frontdesk_webui.__file__).parent / "static"
+    for spec in json.loads((static / "vendor.json").read_text()).values():
+        for name, digest in spec["files"].items():
+            data = (static / "vendor" / spec["folder"] / name).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == digest
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    templates = (static.parent / "templates").rglob("*.html")
+    for template in templates:
+        text = template.read_text()
+        assert "://" not in text, f"{template.name} must not load anything from another site"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, make_response, render_template
 from flask_login import login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from frontdesk import __version__
 from frontdesk_webui.context import desk
+from frontdesk_webui.errors import CSP
 
 bp = Blueprint("core", __name__)
 
@@ -18,6 +19,15 @@ bp = Blueprint("core", __name__)
 @login_required
 def home() -> str:
     return render_template("home.html")
+
+
+@bp.route("/api/docs")
+def api_docs() -> Response:
+    """The API reference, rendered by the vendored Swagger UI from ``/api/openapi.json``."""
+    response = make_response(render_template("api_docs.html"))
+    # Swagger UI sets style attributes; scripts stay locked to our own files.
+    response.headers["Content-Security-Policy"] = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    return response
 
 
 @bp.route("/health")

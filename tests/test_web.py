@@ -204,7 +204,9 @@ def test_api_docs_page_uses_vendored_assets_only(client: Any) -> None:
         for name, digest in spec["files"].items():
             data = (static / "vendor" / spec["folder"] / name).read_bytes()
             assert hashlib.sha256(data).hexdigest() == digest
-    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    served = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert served.status_code == 200
+    served.close()
     templates = (static.parent / "templates").rglob("*.html")
     for template in templates:
         text = template.read_text()

@@ -117,10 +117,10 @@ def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
         org = select(Organization.id).where(func.lower(Organization.name) == filters.organization.lower())
         query = query.where(Ticket.organization_id == org.scalar_subquery())
     for name in filters.tag:
-        tagged = select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == normalize_tag(name))
+        tagged = select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name == _tag_name(name))
         query = query.where(Ticket.id.in_(tagged))
     if filters.tag_any:
-        names = [normalize_tag(name) for name in filters.tag_any]
+        names = [_tag_name(name) for name in filters.tag_any]
         query = query.where(Ticket.id.in_(select(ticket_tags.c.ticket_id).join(Tag).where(Tag.name.in_(names))))
     if filters.priority:
         names = [name.lower() for name in filters.priority]
@@ -139,6 +139,14 @@ def _filtered(uow: UnitOfWork, filters: TicketFilter) -> Select[tuple[Ticket]]:
     if filters.q is not None:
         query = query.where(Ticket.id.in_(search.matching_ticket_ids(uow, filters.q)))
     return query
+
+
+def _tag_name(raw: str) -> str | None:
+    """The stored form of a tag to filter by; a name no tag can have matches nothing (it is no error)."""
+    try:
+        return normalize_tag(raw)
+    except ValidationError:
+        return None
 
 
 def _user_id(email: str) -> Any:

@@ -16,6 +16,7 @@ from frontdesk_webui.api import DeskApi
 from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
 from frontdesk_webui.api import register as register_api_blueprint
+from frontdesk_webui.api.schemas import IdConverter
 
 
 def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None = None) -> Flask:
@@ -28,6 +29,7 @@ def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None =
     if not desk.config.secret_key:
         raise FrontdeskError("no secret key: run `frontdesk init` or set FRONTDESK_SECRET_KEY")
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
     app.extensions["frontdesk"] = desk
     configure_flask(app, desk)
     csrf = CSRFProtect(app)

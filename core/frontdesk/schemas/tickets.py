@@ -63,12 +63,18 @@ class LinkCreateSchema(Schema):
     )
 
 
+_PERSON_PROPERTIES = {"id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"}}
+
+
 def _person(user: Any) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "email": user.email, "name": user.name}
 
 
 class PersonField(fields.Field):
     """A user shown as id, e-mail and name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"type": "object", "properties": _PERSON_PROPERTIES}, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return _person(value)
@@ -81,23 +87,23 @@ class TicketSchema(Schema):
     subject = fields.String()
     description = fields.String()
     requester = PersonField()
-    organization = fields.Function(lambda t: t.organization.name if t.organization else None)
+    organization = fields.Function(lambda t: t.organization.name if t.organization else None, allow_none=True)
     status = fields.Function(lambda t: t.status.name)
     status_category = fields.String()
     priority = fields.Function(lambda t: t.priority.name)
-    type = fields.Function(lambda t: t.type.name if t.type else None)
-    group = fields.Function(lambda t: t.group.name if t.group else None)
-    assignee = PersonField()
+    type = fields.Function(lambda t: t.type.name if t.type else None, allow_none=True)
+    group = fields.Function(lambda t: t.group.name if t.group else None, allow_none=True)
+    assignee = PersonField(allow_none=True)
     tags = fields.Function(lambda t: [tag.name for tag in t.tags])
     ccs = fields.Function(lambda t: [user.email for user in t.ccs])
     channel = fields.String()
-    merged_into = fields.Integer(attribute="merged_into_id")
+    merged_into = fields.Integer(attribute="merged_into_id", allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     status_changed_at = fields.DateTime()
-    first_response_at = fields.DateTime()
-    solved_at = fields.DateTime()
-    closed_at = fields.DateTime()
+    first_response_at = fields.DateTime(allow_none=True)
+    solved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     extensions = fields.Dict(metadata={"description": "Fields added by plugins, by plugin name."})
 
@@ -114,7 +120,7 @@ class CommentSchema(Schema):
 
     id = fields.Integer()
     ticket = fields.Integer(attribute="ticket_id")
-    author = PersonField()
+    author = PersonField(allow_none=True)
     body = fields.String()
     public = fields.Boolean()
     channel = fields.String()
@@ -126,8 +132,8 @@ class HistorySchema(Schema):
     """One change in a ticket's history."""
 
     field = fields.String()
-    old = fields.Raw(attribute="old_value")
-    new = fields.Raw(attribute="new_value")
+    old = fields.Raw(attribute="old_value", allow_none=True)
+    new = fields.Raw(attribute="new_value", allow_none=True)
     actor = fields.Function(lambda h: h.actor.email if h.actor else "system")
     source = fields.String()
     created_at = fields.DateTime()

@@ -23,11 +23,14 @@ from frontdesk.text import to_html
 from frontdesk.uow import UnitOfWork
 
 _TAG = re.compile(r"^[\w\-.:/+#]{1,50}$", re.UNICODE)
+MAX_ID = 2**63 - 1  # the largest id a database column holds
 STAFF_FIELDS = ("priority", "type", "group", "assignee", "tags", "add_tags", "remove_tags", "subject")
 
 
 def get_ticket(uow: UnitOfWork, number: int) -> Ticket:
     """The ticket with this number if the actor may see it; otherwise :class:`NotFound` (never "forbidden")."""
+    if not 1 <= number <= MAX_ID:
+        raise NotFound(f"ticket #{number} not found")
     ticket = uow.session.scalar(select(Ticket).where(Ticket.id == number, visible_tickets(uow.actor)))
     if ticket is None:
         raise NotFound(f"ticket #{number} not found")

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from werkzeug.routing import IntegerConverter
 
 from frontdesk.models import LinkKind, StatusCategory
 from frontdesk.queries import MAX_PAGE, SORTS
 from frontdesk.schemas.tickets import TicketSchema, TicketUpdateSchema
+
+ID = validate.Range(1, 2**63 - 1)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs, limited to what a database id can hold (larger numbers are simply not found)."""
+
+    def __init__(self, map: object, **kwargs: object) -> None:
+        super().__init__(map, min=1, max=2**63 - 1)  # type: ignore[arg-type]
 
 
 class TicketListArgs(Schema):
@@ -48,7 +58,7 @@ class TicketPageSchema(Schema):
 class BulkUpdateSchema(Schema):
     """The same change applied to up to 500 tickets in one transaction."""
 
-    ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    ids = fields.List(fields.Integer(validate=ID), required=True, validate=validate.Length(min=1, max=500))
     changes = fields.Nested(TicketUpdateSchema, required=True)
 
 
@@ -69,13 +79,13 @@ class BulkResponseSchema(Schema):
 class MergeSchema(Schema):
     """Merge this ticket into ``into``."""
 
-    into = fields.Integer(required=True)
+    into = fields.Integer(required=True, validate=ID)
 
 
 class LinkSchema(Schema):
     """Link this ticket to ``ticket``."""
 
-    ticket = fields.Integer(required=True)
+    ticket = fields.Integer(required=True, validate=ID)
     kind = fields.String(
         required=True, validate=validate.OneOf([k.value for k in LinkKind if k is not LinkKind.MERGED])
     )

@@ -1,4 +1,4 @@
-"""``/api/v1/me``: who the caller is and what they may do."""
+"""`/api/v1/me`: who the caller is and what they may do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/api/v1/tickets``: tickets, their comments, links and history."""
+"""`/api/v1/tickets`: tickets, their comments, links and history."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _with_etag(ticket: Any, status: int = 200) -> tuple[Any, int, dict[str, str]
 
 
 def _if_match() -> int | None:
-    """The version named by an ``If-Match`` header (``"7"`` or ``W/"7"``), if any."""
+    """The version named by an `If-Match` header (`"7"` or `W/"7"`), if any."""
     header = request.headers.get("If-Match")
     if header is None:
         return None
@@ -88,13 +88,13 @@ class TicketCollection(MethodView):
 class TicketItem(MethodView):
     @blp.response(200, TicketSchema)
     def get(self, number: int) -> Any:
-        """One ticket; its ETag is its version, for ``If-Match`` on changes."""
+        """One ticket; its ETag is its version, for `If-Match` on changes."""
         return _with_etag(_shown(number))
 
     @blp.arguments(TicketUpdateSchema)
     @blp.response(200, TicketSchema)
     def patch(self, changes: dict[str, Any], number: int) -> Any:
-        """Change fields; a stale ``If-Match`` or ``version`` answers 409 and changes nothing."""
+        """Change fields; a stale `If-Match` or `version` answers 409 and changes nothing."""
         expected = _if_match()
         if expected is not None:
             changes["version"] = expected
@@ -180,7 +180,7 @@ class Comments(MethodView):
     @blp.arguments(CommentCreateSchema)
     @blp.response(201, CommentSchema)
     def post(self, data: dict[str, Any], number: int) -> Any:
-        """Reply publicly, or add an internal note (``public: false``, agents only)."""
+        """Reply publicly, or add an internal note (`public: false`, agents only)."""
         with desk().action(require_actor(), source="api") as uow:
             comment_id = comments.add_comment(uow, number, data).id
         with desk().reading(actor()) as uow:

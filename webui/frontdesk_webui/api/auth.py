@@ -48,7 +48,13 @@ def configure(app: Flask, csrf: CSRFProtect) -> None:
     def authenticate() -> None:
         header = request.headers.get("Authorization")
         if header is None:
-            if request.method not in SAFE_METHODS and app.config.get("WTF_CSRF_ENABLED", True):
+            # Cookie-authenticated writes need the CSRF token; an anonymous API call is answered 401 instead.
+            anonymous_api_call = request.path.startswith("/api/") and not current_user.is_authenticated
+            if (
+                request.method not in SAFE_METHODS
+                and app.config.get("WTF_CSRF_ENABLED", True)
+                and not anonymous_api_call
+            ):
                 csrf.protect()
             return
         scheme, _, secret = header.partition(" ")

@@ -84,3 +84,82 @@ class OrganizationCreateSchema(Schema):
     def normalize(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["name"] = _strip(data["name"])
         return data
+
+
+class UserUpdateSchema(Schema):
+    """Changes to a user; only the fields given change. ``organization`` null takes them out of theirs."""
+
+    name = fields.String(validate=NAME)
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    active = fields.Boolean()
+    all_groups = fields.Boolean()
+    organization = fields.String(allow_none=True, validate=NAME)
+    password = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=8, max=1024, error="Between {min} and {max} characters."),
+        metadata={"description": "A new sign-in password; null removes it (the user cannot sign in)"},
+    )
+
+    @post_load
+    def normalize(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        for key in ("name", "organization"):
+            if key in data:
+                data[key] = _strip(data[key])
+        return data
+
+
+class GroupUpdateSchema(Schema):
+    """Changes to a group; only the fields given change."""
+
+    name = fields.String(validate=NAME)
+    description = fields.String(validate=validate.Length(max=2000))
+
+    @post_load
+    def normalize(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "name" in data:
+            data["name"] = _strip(data["name"])
+        return data
+
+
+class OrganizationUpdateSchema(Schema):
+    """Changes to an organization; only the fields given change."""
+
+    name = fields.String(validate=NAME)
+    shared = fields.Boolean()
+
+    @post_load
+    def normalize(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "name" in data:
+            data["name"] = _strip(data["name"])
+        return data
+
+
+class OrganizationSchema(Schema):
+    """An organization as entry points show it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    shared = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class MembershipCreateSchema(Schema):
+    """An agent or admin to add to a group, by e-mail address."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+
+
+class UserListSchema(Schema):
+    """Filters and page of a user list; every filter is optional and they combine with AND."""
+
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    group = fields.String(validate=NAME, metadata={"description": "Members of the group with this name"})
+    organization = fields.String(validate=NAME, metadata={"description": "Members of the organization with this name"})
+    active = fields.Boolean()
+    q = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "Part of the e-mail address or name (any case)"}
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=1000), metadata={"description": "`next_cursor` of the previous page"}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))

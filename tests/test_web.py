@@ -55,7 +55,7 @@ def test_sign_in_and_out(client: Any, make_user: Any) -> None:
     assert (right.status_code, right.headers["Location"]) == (302, "/")
     home = client.get("/")
     assert "Welcome, Agnes" in home.text
-    assert '<a href="/">Home</a>' in home.text
+    assert 'aria-current="page" href="/">Home</a>' in home.text
 
     out = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert out.headers["Location"] == "/login"

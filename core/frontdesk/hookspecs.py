@@ -251,6 +251,40 @@ def frontdesk_make_wsgi_app(desk: Desk) -> Any:
 
 
 @hookspec
+def frontdesk_slot_ticket_sidebar(ticket: Ticket, user: User) -> Any:
+    """Return HTML for the sidebar of the agent's ticket page (e.g. SLA clocks, linked assets).
+
+    Return ``markupsafe.Markup`` (trusted HTML), plain text (escaped), ``(weight, content)`` to
+    choose the position (lower first, default 100), or None. Failures are logged and skipped.
+
+    :param ticket: the ticket shown.
+    :param user: the agent looking at it.
+    """
+
+
+@hookspec
+def frontdesk_slot_ticket_actions(ticket: Ticket, user: User) -> Any:
+    """Return HTML for the action bar of the agent's ticket page (buttons, small forms).
+
+    Same return values as :func:`frontdesk_slot_ticket_sidebar`.
+
+    :param ticket: the ticket shown.
+    :param user: the agent looking at it.
+    """
+
+
+@hookspec
+def frontdesk_slot_portal_request(ticket: Ticket, user: User) -> Any:
+    """Return HTML for the requester's view of one request in the portal (e.g. a survey prompt).
+
+    Same return values as :func:`frontdesk_slot_ticket_sidebar`; never show internal data here.
+
+    :param ticket: the request shown.
+    :param user: the requester (or a colleague who may see it).
+    """
+
+
+@hookspec
 def frontdesk_nav_items(user: User | None) -> list[NavItem]:
     """Return entries for the main navigation, as data rather than HTML.
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 
 from frontdesk.config import Config
 from frontdesk.desk import Desk
@@ -17,6 +18,7 @@ from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
 from frontdesk_webui.api import register as register_api_blueprint
 from frontdesk_webui.api.schemas import IdConverter
+from frontdesk_webui.slots import render_slot
 
 
 def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None = None) -> Flask:
@@ -79,4 +81,7 @@ def configure_templates(app: Flask, desk: Desk) -> None:
         user = current_user if current_user.is_authenticated else None
         return desk.plugins.calls.nav_items(user, lambda permission: desk.permissions.can(user, permission))
 
-    app.jinja_env.globals.update(nav_items=nav_items, desk_name="Frontdesk")
+    def slot(name: str, **context: Any) -> Markup:
+        return render_slot(desk, name, **context)
+
+    app.jinja_env.globals.update(nav_items=nav_items, slot=slot, desk_name="Frontdesk")

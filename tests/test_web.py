@@ -53,13 +53,15 @@ def test_sign_in_and_out(client: Any, make_user: Any) -> None:
 
     right = login(client, "Agent@Example.com")
     assert (right.status_code, right.headers["Location"]) == (302, "/")
-    home = client.get("/")
-    assert "Welcome, Agnes" in home.text
-    assert 'aria-current="page" href="/">Home</a>' in home.text
+    assert client.get("/").headers["Location"] == "/agent/", "agents land in the agent workspace"
+    account = client.get("/account")
+    assert "Welcome, Agnes" in account.text
+    assert 'aria-current="page" href="/account">Account</a>' in account.text
+    assert 'href="/agent/">Tickets</a>' in account.text
 
-    out = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    out = client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     assert out.headers["Location"] == "/login"
-    assert client.get("/").status_code == 302
+    assert client.get("/account").headers["Location"].startswith("/login")
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "javascript:alert(1)"])
@@ -84,10 +86,10 @@ def test_forms_without_a_csrf_token_are_refused(client: Any, make_user: Any) -> 
 def test_bumping_the_session_epoch_signs_out_everywhere(client: Any, desk: Desk, make_user: Any) -> None:
     user = make_user(email="ann@example.com")
     login(client, "ann@example.com")
-    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
     with desk.action(SYSTEM, source="test") as uow:
         uow.session.get(User, user.id).session_epoch += 1
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_html_responses_carry_security_headers(client: Any) -> None:
@@ -170,7 +172,7 @@ def test_a_successful_sign_in_clears_earlier_failures(client: Any, make_user: An
     for _ in range(9):
         login(client, "ann@example.com", "wrong-password")
     assert login(client, "ann@example.com").status_code == 302
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     for _ in range(9):
         login(client, "ann@example.com", "wrong-password")
     assert login(client, "ann@example.com").status_code == 302
@@ -181,11 +183,11 @@ def test_sign_out_everywhere_ends_other_sessions(app: Any, make_user: Any) -> No
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, "ann@example.com")
     login(phone, "ann@example.com")
-    assert phone.get("/").status_code == 200
-    response = laptop.post("/logout/everywhere", data={"csrf_token": csrf_token(laptop, "/")})
+    assert phone.get("/account").status_code == 200
+    response = laptop.post("/logout/everywhere", data={"csrf_token": csrf_token(laptop, "/account")})
     assert response.headers["Location"] == "/login"
-    assert phone.get("/").status_code == 302
-    assert laptop.get("/").status_code == 302
+    assert phone.get("/account").status_code == 302
+    assert laptop.get("/account").status_code == 302
     assert login(phone, "ann@example.com").status_code == 302, "signing in again works"
 
 
@@ -211,3 +213,11 @@ def test_api_docs_page_uses_vendored_assets_only(client: Any) -> None:
     for template in templates:
         text = template.read_text()
         assert "://" not in text, f"{template.name} must not load anything from another site"
+
+
+def test_requesters_land_in_the_portal(client: Any, make_user: Any) -> None:
+    make_user(email="rita@example.com")
+    login(client, "rita@example.com")
+    assert client.get("/").headers["Location"] == "/portal/"
+    assert client.get("/agent/").status_code == 403
+    assert 'href="/portal/">My requests</a>' in client.get("/account").text

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from frontdesk.config import Config
 from frontdesk.desk import Desk
 from frontdesk.errors import FrontdeskError
-from frontdesk_webui import auth, errors, views
+from frontdesk_webui import agent, auth, errors, portal, views
 from frontdesk_webui.api import DeskApi
 from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
@@ -60,7 +60,8 @@ def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:
 
     flask-smorest blueprints join the API document; plain Flask blueprints serve pages.
     """
-    app.register_blueprint(views.bp)
+    for blueprint in (views.bp, agent.bp, portal.bp):
+        app.register_blueprint(blueprint)
     for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
         for blueprint in blueprints:
             if blueprint.name != plugin_name:

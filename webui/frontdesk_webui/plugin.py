@@ -34,4 +34,11 @@ def frontdesk_register_commands(cli: click.Group) -> None:
 
 @hookimpl
 def frontdesk_nav_items(user: User | None) -> list[NavItem]:
-    return [NavItem(label="Home", endpoint="core.home", weight=0)]
+    items = [
+        NavItem(label="Tickets", endpoint="agent.index", weight=0, staff_only=True),
+        NavItem(label="API", endpoint="core.api_docs", weight=90, staff_only=True),
+        NavItem(label="Account", endpoint="core.account", weight=95),
+    ]
+    if user is not None and not user.is_staff:
+        items.append(NavItem(label="My requests", endpoint="portal.index", weight=0))
+    return items

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, make_response, render_template
-from flask_login import login_required
+from flask import Blueprint, jsonify, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -17,7 +17,15 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/")
 @login_required
-def home() -> str:
+def home() -> Response:
+    """Agents and admins work in the agent workspace; requesters use the portal."""
+    return redirect(url_for("agent.index" if current_user.is_staff else "portal.index"))
+
+
+@bp.route("/account")
+@login_required
+def account() -> str:
+    """The signed-in user's account: who they are, and signing out everywhere."""
     return render_template("home.html")
 
 

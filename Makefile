@@ -10,7 +10,7 @@ PORT ?= 5000
 PG_DIR ?= $(or $(TMPDIR),/tmp)/frontdesk-postgres-$(PG_PORT)
 PG_PORT ?= 54329
 
-.PHONY: install run test test-sqlite test-postgresql test-wheels lint bench postgres clean
+.PHONY: install run test test-sqlite test-postgresql test-wheels lint bench postgres chromium clean
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,7 @@ $(VENV)/.test-deps: $(VENV)/.installed requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-test: $(VENV)/.test-deps lint postgres
+test: $(VENV)/.test-deps lint postgres chromium
 	$(MAKE) test-wheels test-sqlite test-postgresql
 
 test-sqlite:
@@ -37,13 +37,16 @@ test-sqlite:
 
 test-postgresql:
 	FRONTDESK_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/postgres \
-		$(BIN)/pytest -q -p no:cacheprovider -m "not sqlite_only"
+		$(BIN)/pytest -q -p no:cacheprovider -m "not sqlite_only and not e2e"
 
 test-wheels:
 	scripts/check-wheels $(DISTS)
 
 postgres:
 	scripts/postgres-server $(PG_DIR) $(PG_PORT)
+
+chromium:
+	scripts/ensure-chromium
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .

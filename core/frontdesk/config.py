@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -11,6 +12,9 @@ from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "FRONTDESK_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+ATTACHMENTS_FOLDER = "attachments"
+MIB = 1024 * 1024
+DEFAULT_MAX_ATTACHMENT_BYTES = 25 * MIB
 
 
 def _env_list(name: str) -> tuple[str, ...] | None:
@@ -27,12 +31,32 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(ENV_PREFIX + name)
+    return Path(raw).resolve() if raw and raw.strip() else None
+
+
+def _env_megabytes(name: str, default: int) -> int:
+    """A size given in MiB (decimals allowed), as bytes."""
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name} must be a number of megabytes, not {raw!r}") from None
+    if not (megabytes > 0 and math.isfinite(megabytes)):
+        raise ValueError(f"{ENV_PREFIX}{name} must be more than 0, not {raw!r}")
+    return int(megabytes * MIB)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the desk needs to start; built by :meth:`from_env` and passed around, never global.
 
     ``load_plugins`` is an allow-list of plugin names (``None`` means every installed plugin);
     ``disable_plugins`` blocks plugins for this process whatever the database says.
+    ``attachments_path`` None means ``<instance>/attachments`` (see :attr:`attachments_root`).
     """
 
     instance_path: Path
@@ -42,6 +66,9 @@ class Config:
     load_plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
     debug: bool = False
+    attachments_path: Path | None = None
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    max_attachments_per_comment: int = 20
 
     @classmethod
     def from_env(cls, instance_path: str | Path | None = None, **overrides: object) -> Config:
@@ -57,8 +84,15 @@ class Config:
             load_plugins=_env_list("LOAD_PLUGINS"),
             disable_plugins=_env_list("DISABLE_PLUGINS") or (),
             debug=_env_flag("DEBUG"),
+            attachments_path=_env_path("ATTACHMENTS_PATH"),
+            max_attachment_bytes=_env_megabytes("MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_BYTES),
         )
         return replace(config, **overrides) if overrides else config
+
+    @property
+    def attachments_root(self) -> Path:
+        """The folder attachment files are stored in."""
+        return Path(self.attachments_path or Path(self.instance_path) / ATTACHMENTS_FOLDER)
 
     def masked(self) -> dict[str, str]:
         """The configuration as strings for display, with passwords and keys hidden."""
@@ -69,6 +103,8 @@ class Config:
                 value = "(set)" if value else "(not set: run `frontdesk init`)"
             elif f.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
+            elif f.name == "attachments_path":
+                value = self.attachments_root
             elif isinstance(value, tuple):
                 value = ",".join(value) or "(none)"
             elif value is None:

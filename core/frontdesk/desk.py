@@ -15,6 +15,7 @@ from frontdesk.events import Dispatcher
 from frontdesk.models import EventState, PluginState
 from frontdesk.permissions import Actor, PermissionRegistry
 from frontdesk.plugins import Plugins, load_plugins
+from frontdesk.storage import AttachmentStorage, FilesystemStorage
 from frontdesk.uow import UnitOfWork
 
 log = logging.getLogger("frontdesk.desk")
@@ -31,6 +32,7 @@ class Desk:
         self.config = config
         self._explicit_plugins = plugins
         self.db = Database(config.database_url)
+        self.storage: AttachmentStorage = FilesystemStorage(config.attachments_root)
         self.dispatcher = Dispatcher(self)
         try:
             self.plugins: Plugins = load_plugins(

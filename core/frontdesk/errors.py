@@ -43,6 +43,13 @@ class Conflict(FrontdeskError):
     code = "conflict"
 
 
+class TooLarge(FrontdeskError):
+    """An upload is bigger than the desk accepts (or brings too many files)."""
+
+    code = "too_large"
+    http_status = 413
+
+
 class PluginError(FrontdeskError):
     """A plugin could not be loaded, enabled or disabled."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from frontdesk import search
+from frontdesk.attachments import store_uploads
 from frontdesk.db import utcnow
 from frontdesk.errors import PermissionDenied
 from frontdesk.models import Comment, StatusCategory, Ticket
@@ -13,6 +15,7 @@ from frontdesk.schemas.tickets import CommentCreateSchema
 from frontdesk.services import workflow
 from frontdesk.services.history import ChangeSet
 from frontdesk.services.tickets import emit_changes, flush_ticket, get_ticket
+from frontdesk.storage import Upload
 from frontdesk.text import to_html
 from frontdesk.uow import UnitOfWork
 
@@ -20,11 +23,13 @@ from frontdesk.uow import UnitOfWork
 _REOPENED_BY_REQUESTER = (StatusCategory.PENDING, StatusCategory.SOLVED)
 
 
-def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Comment:
-    """Add a public reply or an internal note (agents only).
+def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any], attachments: Sequence[Upload] = ()) -> Comment:
+    """Add a public reply or an internal note (agents only), with files attached.
 
     A requester's reply reopens a solved or pending ticket; an agent's first public reply sets
-    ``first_response_at`` and moves a new ticket to open.
+    ``first_response_at`` and moves a new ticket to open. The files are stored before the comment
+    is written (deleted again if the transaction does not commit); too many or too large files
+    raise :class:`~frontdesk.errors.TooLarge`. Attachments share the comment's visibility.
     """
     if uow.actor is None:
         raise PermissionDenied("sign in to comment")
@@ -42,6 +47,7 @@ def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Comment:
         public=values["public"],
         channel=uow.source,
         created_at=now,
+        attachments=store_uploads(uow, attachments) if attachments else [],
     )
     uow.desk.plugins.pm.hook.frontdesk_ticket_before_comment(ticket=ticket, comment=comment, actor=uow.actor, uow=uow)
     uow.session.add(comment)

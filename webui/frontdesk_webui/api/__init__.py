@@ -38,7 +38,7 @@ class DeskApi(Api):
 
 def configure(app: Flask) -> DeskApi:
     """Mount the core API blueprints and document them."""
-    from frontdesk_webui.api import me, tickets
+    from frontdesk_webui.api import attachments, config, me, people, plugins, tickets, tokens
 
     app.config.update(
         API_TITLE="Frontdesk",
@@ -62,7 +62,7 @@ def configure(app: Flask) -> DeskApi:
         if request.blueprint in api.closed_blueprints:
             signed_in_only()
 
-    for module in (tickets, me):
+    for module in (tickets, attachments, people, config, tokens, plugins, me):
         register(api, module.blp)
     return api
 

@@ -1,0 +1,111 @@
+"""Attachment storage: where the bytes of uploaded files live, behind a small interface.
+
+The default :class:`FilesystemStorage` keeps each file under a key it generates itself (a random
+hex id, fanned out into two levels of two-character folders). The uploader's file name never
+reaches the file system, so no name can climb out of the storage folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from frontdesk.errors import TooLarge
+
+CHUNK_SIZE = 64 * 1024
+_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as storage keeps it: its key, size in bytes and SHA-256 hex digest."""
+
+    key: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file someone sends: the name they gave it (untrusted, for display only) and its bytes."""
+
+    filename: str
+    stream: BinaryIO
+
+
+class AttachmentStorage(Protocol):
+    """What the desk needs from a place that keeps attachment bytes."""
+
+    def save(self, stream: BinaryIO, *, max_size: int) -> StoredFile:
+        """Store the stream's bytes under a new key; :class:`TooLarge` (storing nothing) past ``max_size``."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes for reading; :class:`FileNotFoundError` for an unknown key."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the stored bytes; an unknown key is not an error."""
+        ...
+
+
+def too_large_message(max_size: int) -> str:
+    """The sentence for a file over the limit, with the limit in readable units."""
+    if max_size >= 1024 * 1024:
+        limit = f"{max_size / (1024 * 1024):g} MiB"
+    elif max_size >= 1024:
+        limit = f"{max_size / 1024:g} KiB"
+    else:
+        limit = f"{max_size} bytes"
+    return f"The file is larger than the limit of {limit}."
+
+
+class FilesystemStorage:
+    """Files in a folder tree: ``<root>/ab/cd/abcd...``; written to a temporary file, then renamed."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """Where the file for ``key`` lives; only keys this storage makes are accepted."""
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise ValueError(f"not an attachment storage key: {key!r}")
+        return self.root / key[:2] / key[2:4] / key
+
+    def save(self, stream: BinaryIO, *, max_size: int) -> StoredFile:
+        key = uuid.uuid4().hex
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                while chunk := stream.read(CHUNK_SIZE):
+                    size += len(chunk)
+                    if size > max_size:
+                        raise TooLarge(too_large_message(max_size))
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return StoredFile(key=key, size=size, sha256=digest.hexdigest())
+
+    def open(self, key: str) -> BinaryIO:
+        return self.path(key).open("rb")
+
+    def delete(self, key: str) -> None:
+        with suppress(FileNotFoundError):
+            self.path(key).unlink()

@@ -22,7 +22,7 @@ from frontdesk.attachments import (
 )
 from frontdesk.config import Config
 from frontdesk.desk import Desk
-from frontdesk.errors import NotFound, PermissionDenied, TooLarge
+from frontdesk.errors import ConfigError, NotFound, PermissionDenied, TooLarge
 from frontdesk.models import Attachment, Comment, Ticket
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import comments, people, tickets, tokens
@@ -128,7 +128,7 @@ def test_attachment_settings_come_from_the_environment(tmp_path: Path, monkeypat
     assert config.attachments_root == tmp_path / "files"
     assert config.max_attachment_bytes == 1536 * 1024
     monkeypatch.setenv("FRONTDESK_MAX_ATTACHMENT_MB", "lots")
-    with pytest.raises(ValueError, match="FRONTDESK_MAX_ATTACHMENT_MB must be a number of megabytes"):
+    with pytest.raises(ConfigError, match="FRONTDESK_MAX_ATTACHMENT_MB must be a number of megabytes"):
         Config.from_env(tmp_path / "inst")
 
 

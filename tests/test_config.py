@@ -44,3 +44,12 @@ def test_secret_key_is_created_once_and_private(tmp_path: Path, monkeypatch: pyt
     assert mode == 0o600
     assert Config.from_env(tmp_path / "inst").secret_key == key
     assert Config.from_env(tmp_path / "inst").masked()["secret_key"] == "(set)"
+
+
+def test_a_bad_setting_stops_the_cli_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from frontdesk.cli import main
+
+    monkeypatch.setenv("FRONTDESK_MAX_ATTACHMENT_MB", "lots")
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert str(stopped.value) == "Error: FRONTDESK_MAX_ATTACHMENT_MB must be a number of megabytes, not 'lots'"

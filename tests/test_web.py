@@ -221,3 +221,18 @@ def test_requesters_land_in_the_portal(client: Any, make_user: Any) -> None:
     assert client.get("/").headers["Location"] == "/portal/"
     assert client.get("/agent/").status_code == 403
     assert 'href="/portal/">My requests</a>' in client.get("/account").text
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs", "field"),
+    [
+        ("/api/v1/tickets?priority=%00", {}, "priority"),
+        ("/api/v1/tickets", {"method": "POST", "json": {"subject": "a\x00b"}}, "subject"),
+        ("/api/v1/tickets", {"method": "POST", "json": {"tags": ["ok", "b\x00d"]}}, "tags"),
+        ("/login", {"method": "POST", "data": {"email": "a\x00@example.com"}}, "email"),
+    ],
+)
+def test_nul_characters_are_refused_before_any_view(client: Any, path: str, kwargs: dict[str, Any], field: str) -> None:
+    response = client.open(path, headers={"Accept": "application/json"}, **kwargs)
+    assert response.status_code == 422
+    assert response.json["errors"] == {field: ["Must not contain NUL characters."]}

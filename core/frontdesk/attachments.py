@@ -21,6 +21,7 @@ from typing import BinaryIO, cast
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from frontdesk.db import MAX_ID
 from frontdesk.errors import NotFound, TooLarge
 from frontdesk.models import Attachment
 from frontdesk.services.tickets import get_ticket
@@ -32,7 +33,6 @@ log = logging.getLogger("frontdesk.attachments")
 MAX_FILENAME_LENGTH = 255
 FALLBACK_FILENAME = "attachment"
 SNIFF_BYTES = 8192
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names nothing (and PostgreSQL would refuse it)
 OCTET_STREAM = "application/octet-stream"
 # Types a browser could run script from: stored as what they are, served only as opaque downloads.
 ACTIVE_TYPES = frozenset({"text/html", "image/svg+xml", "application/xhtml+xml", "application/xml", "text/xml"})

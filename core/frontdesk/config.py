@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from frontdesk.errors import ConfigError
+
 ENV_PREFIX = "FRONTDESK_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ATTACHMENTS_FOLDER = "attachments"
@@ -44,9 +46,9 @@ def _env_megabytes(name: str, default: int) -> int:
     try:
         megabytes = float(raw)
     except ValueError:
-        raise ValueError(f"{ENV_PREFIX}{name} must be a number of megabytes, not {raw!r}") from None
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a number of megabytes, not {raw!r}") from None
     if not (megabytes > 0 and math.isfinite(megabytes)):
-        raise ValueError(f"{ENV_PREFIX}{name} must be more than 0, not {raw!r}")
+        raise ConfigError(f"{ENV_PREFIX}{name} must be more than 0, not {raw!r}")
     return int(megabytes * MIB)
 
 

@@ -46,6 +46,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# Ids are 32-bit integer columns: a larger number names nothing (and PostgreSQL would refuse it).
+MAX_ID = 2**31 - 1
+
+
 def table_modules() -> dict[str, str]:
     """Each mapped table (association tables included) with the module of the model that maps it."""
     owners: dict[str, str] = {}

@@ -50,6 +50,12 @@ class TooLarge(FrontdeskError):
     http_status = 413
 
 
+class ConfigError(FrontdeskError):
+    """The configuration (environment variables, instance folder) is unusable."""
+
+    code = "config_error"
+
+
 class PluginError(FrontdeskError):
     """A plugin could not be loaded, enabled or disabled."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, or_, select, text, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from frontdesk import search
@@ -174,6 +174,10 @@ def list_tickets(
     if cursor:
         query = query.where(tuple_(*columns) < tuple_(*_decode(cursor, sort)))
     query = query.order_by(*(column.desc() for column in columns)).limit(limit + 1).options(*TICKET_LOADS)
+    if uow.desk.db.backend == "postgresql":
+        # The FROM order is already the best one (tickets through the queue index, then primary-key
+        # look-ups); left to search join orders, PostgreSQL plans ~14 ms for a 0.4 ms query.
+        uow.session.execute(text("SET LOCAL join_collapse_limit = 1"))
     rows = list(uow.session.scalars(query).unique())
     items = rows[:limit]
     if len(rows) <= limit or not items:

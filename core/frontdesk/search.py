@@ -50,11 +50,13 @@ def tokens(query: str) -> list[str]:
     return _TOKEN.findall(fold(query))
 
 
-def index_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
-    """Index (or re-index) the ticket's own text: subject and description."""
-    document = uow.session.scalar(
-        select(SearchDocument).where(SearchDocument.ticket_id == ticket.id, SearchDocument.comment_id.is_(None))
-    )
+def index_ticket(uow: UnitOfWork, ticket: Ticket, *, new: bool = False) -> None:
+    """Index (or, unless ``new``, re-index) the ticket's own text: subject and description."""
+    document = None
+    if not new:
+        document = uow.session.scalar(
+            select(SearchDocument).where(SearchDocument.ticket_id == ticket.id, SearchDocument.comment_id.is_(None))
+        )
     if document is None:
         document = SearchDocument(ticket_id=ticket.id, comment_id=None, internal=False)
         uow.session.add(document)

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from frontdesk.config import Config
 from frontdesk.desk import Desk
 from frontdesk.errors import FrontdeskError
-from frontdesk_webui import agent, auth, errors, portal, views
+from frontdesk_webui import agent, auth, errors, guards, portal, views
 from frontdesk_webui.api import DeskApi
 from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
@@ -34,6 +34,7 @@ def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None =
     app.url_map.converters["int"] = IdConverter
     app.extensions["frontdesk"] = desk
     configure_flask(app, desk)
+    guards.configure(app)
     csrf = CSRFProtect(app)
     auth.configure(app)
     api_auth.configure(app, csrf)

@@ -17,6 +17,7 @@ from frontdesk.cli.setup import config, init
 from frontdesk.cli.tickets import ticket
 from frontdesk.cli.tokens import token
 from frontdesk.config import Config
+from frontdesk.errors import FrontdeskError
 
 HELP = """Frontdesk: a help desk and service desk you run yourself.
 
@@ -52,7 +53,11 @@ def make_cli() -> FrontdeskGroup:
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
-    make_cli().main(obj=CliState(Config.from_env()), prog_name="frontdesk")
+    try:
+        config = Config.from_env()
+    except FrontdeskError as exc:
+        raise SystemExit(f"Error: {exc.message}") from None
+    make_cli().main(obj=CliState(config), prog_name="frontdesk")
 
 
 __all__ = ["CliState", "echo_json", "echo_table", "main", "make_cli", "pass_desk"]

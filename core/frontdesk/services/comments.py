@@ -53,7 +53,8 @@ def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any], attachments:
     uow.session.add(comment)
     changes = ChangeSet()
     if comment.public:
-        _status_after_reply(uow, ticket, staff, changes, now)
+        with uow.session.no_autoflush:  # the status look-up must not write the ticket half-changed
+            _status_after_reply(uow, ticket, staff, changes, now)
     ticket.updated_at = now
     flush_ticket(uow, ticket)
     uow.emit(

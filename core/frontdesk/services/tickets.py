@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from frontdesk import search
 from frontdesk.access import visible_tickets
-from frontdesk.db import utcnow
+from frontdesk.db import MAX_ID, utcnow
 from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from frontdesk.models import Group, GroupMembership, Role, StatusCategory, Tag, Ticket, User
 from frontdesk.schemas import load
@@ -23,7 +23,6 @@ from frontdesk.text import to_html
 from frontdesk.uow import UnitOfWork
 
 _TAG = re.compile(r"^[\w\-.:/+#]{1,50}$", re.UNICODE)
-MAX_ID = 2**63 - 1  # the largest id a database column holds
 STAFF_FIELDS = ("priority", "type", "group", "assignee", "tags", "add_tags", "remove_tags", "subject")
 
 
@@ -134,7 +133,7 @@ def create_ticket(uow: UnitOfWork, data: dict[str, Any]) -> Ticket:
     uow.session.flush()
     event = uow.emit("ticket.created", ticket_id=ticket.id, payload={"number": ticket.number})
     record(uow, ticket, event, "created", None, {"subject": ticket.subject, "status": status.name})
-    search.index_ticket(uow, ticket)
+    search.index_ticket(uow, ticket, new=True)
     return ticket
 
 

@@ -17,7 +17,8 @@ from werkzeug.datastructures import CombinedMultiDict, FileStorage
 from werkzeug.wsgi import wrap_file
 
 from frontdesk import queries
-from frontdesk.attachments import MAX_ID, attachment_for_download, served_content_type
+from frontdesk.attachments import attachment_for_download, served_content_type
+from frontdesk.db import MAX_ID
 from frontdesk.errors import NotFound
 from frontdesk.schemas.tickets import CommentCreateSchema, CommentSchema
 from frontdesk.services import comments

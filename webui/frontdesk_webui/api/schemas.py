@@ -5,18 +5,19 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from werkzeug.routing import IntegerConverter
 
+from frontdesk.db import MAX_ID
 from frontdesk.models import LinkKind, StatusCategory
 from frontdesk.queries import MAX_PAGE, SORTS
 from frontdesk.schemas.tickets import TicketSchema, TicketUpdateSchema
 
-ID = validate.Range(1, 2**63 - 1)
+ID = validate.Range(1, MAX_ID)
 
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` in URLs, limited to what a database id can hold (larger numbers are simply not found)."""
 
     def __init__(self, map: object, **kwargs: object) -> None:
-        super().__init__(map, min=1, max=2**63 - 1)  # type: ignore[arg-type]
+        super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]
 
 
 class TicketListArgs(Schema):

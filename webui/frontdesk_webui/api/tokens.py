@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from frontdesk.attachments import MAX_ID
+from frontdesk.db import MAX_ID
 from frontdesk.errors import NotFound
 from frontdesk.models import ApiToken, TokenScope
 from frontdesk.services import tokens

@@ -236,3 +236,16 @@ def test_nul_characters_are_refused_before_any_view(client: Any, path: str, kwar
     response = client.open(path, headers={"Accept": "application/json"}, **kwargs)
     assert response.status_code == 422
     assert response.json["errors"] == {field: ["Must not contain NUL characters."]}
+
+
+def test_cookies_are_secure_over_https_and_behind_a_trusted_proxy(desk: Desk) -> None:
+    from dataclasses import replace
+
+    app = create_app(desk)
+    assert "Secure" not in app.test_client().get("/login").headers["Set-Cookie"]
+    assert "Secure" in app.test_client().get("/login", base_url="https://desk.example").headers["Set-Cookie"]
+    forwarded = {"X-Forwarded-Proto": "https"}
+    assert "Secure" not in app.test_client().get("/login", headers=forwarded).headers["Set-Cookie"], "untrusted"
+    desk.config = replace(desk.config, trusted_proxies=1)
+    proxied = create_app(desk)
+    assert "Secure" in proxied.test_client().get("/login", headers=forwarded).headers["Set-Cookie"]

@@ -33,6 +33,16 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_count(name: str) -> int:
+    """A whole number of zero or more (default zero)."""
+    raw = os.environ.get(ENV_PREFIX + name, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 def _env_path(name: str) -> Path | None:
     raw = os.environ.get(ENV_PREFIX + name)
     return Path(raw).resolve() if raw and raw.strip() else None
@@ -59,6 +69,8 @@ class Config:
     ``load_plugins`` is an allow-list of plugin names (``None`` means every installed plugin);
     ``disable_plugins`` blocks plugins for this process whatever the database says.
     ``attachments_path`` None means ``<instance>/attachments`` (see :attr:`attachments_root`).
+    ``trusted_proxies`` is how many reverse proxies (TLS terminators) stand in front of the desk;
+    their ``X-Forwarded-*`` headers are believed, so cookies are ``Secure`` behind HTTPS.
     """
 
     instance_path: Path
@@ -71,6 +83,7 @@ class Config:
     attachments_path: Path | None = None
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
     max_attachments_per_comment: int = 20
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, instance_path: str | Path | None = None, **overrides: object) -> Config:
@@ -88,6 +101,7 @@ class Config:
             debug=_env_flag("DEBUG"),
             attachments_path=_env_path("ATTACHMENTS_PATH"),
             max_attachment_bytes=_env_megabytes("MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_BYTES),
+            trusted_proxies=_env_count("TRUSTED_PROXIES"),
         )
         return replace(config, **overrides) if overrides else config
 

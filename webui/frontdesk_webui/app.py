@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from frontdesk.config import Config
 from frontdesk.desk import Desk
@@ -45,7 +47,18 @@ def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None =
     return app
 
 
+class DeskSessionInterface(SecureCookieSessionInterface):
+    """Session cookies are marked ``Secure`` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
 def configure_flask(app: Flask, desk: Desk) -> None:
+    app.session_interface = DeskSessionInterface()
+    if desk.config.trusted_proxies:
+        hops = desk.config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=desk.config.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

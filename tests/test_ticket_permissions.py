@@ -113,8 +113,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
     },
     "solve": {
         "admin": "ok", "agent": "ok", "agent_all": "ok", "agent_other": NotFound, "owner": "ok",
-        "colleague_shared": "ok", "colleague_private": NotFound, "copied": "ok", "stranger": NotFound,
-        "anonymous": NotFound,
+        "colleague_shared": PermissionDenied, "colleague_private": NotFound, "copied": PermissionDenied,
+        "stranger": NotFound, "anonymous": NotFound,
     },
     "link": {
         "admin": "ok", "agent": "ok", "agent_all": "ok", "agent_other": NotFound, "owner": PermissionDenied,

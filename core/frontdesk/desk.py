@@ -12,7 +12,7 @@ from sqlalchemy import select
 from frontdesk.config import Config
 from frontdesk.db import Database
 from frontdesk.events import Dispatcher
-from frontdesk.models import EventState, PluginState
+from frontdesk.models import EventState, PluginState, User
 from frontdesk.permissions import Actor, PermissionRegistry
 from frontdesk.plugins import Plugins, load_plugins
 from frontdesk.storage import AttachmentStorage, FilesystemStorage
@@ -66,6 +66,10 @@ class Desk:
         :param source: the entry point, recorded in audit history (``web``, ``api``, ``cli``, ``mail``...).
         """
         with self.db.transaction() as session:
+            # The service works on this session's own copy of the user, so a rolled-back action
+            # never leaves the caller's object (e.g. the web request's current user) unusable.
+            if isinstance(actor, User):
+                actor = session.merge(actor, load=False)
             uow = UnitOfWork(desk=self, session=session, actor=actor, source=source)
             yield uow
         pending = [event.id for event in uow.emitted if event.state == EventState.PENDING]

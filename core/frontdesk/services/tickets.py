@@ -195,6 +195,8 @@ def _check_requester_update(uow: UnitOfWork, ticket: Ticket, values: dict[str, A
     if refused:
         raise PermissionDenied(f"only agents can change {', '.join(refused)}")
     if "status" in values:
+        if ticket.requester_id != uow.actor_id:
+            raise PermissionDenied("only the person who asked can mark the request solved or reopen it")
         target = workflow.status_named(uow, values["status"])
         if target.category not in (StatusCategory.SOLVED, StatusCategory.OPEN):
             raise PermissionDenied("requesters can only mark a ticket solved or reopen it")

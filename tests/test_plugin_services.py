@@ -16,7 +16,9 @@ from frontdesk.errors import PermissionDenied, PluginError, ValidationError
 from frontdesk.models import PluginSetting, PluginState
 from frontdesk.permissions import SYSTEM, Permission
 from frontdesk.plugins import PluginStatus
+from frontdesk.services import people
 from frontdesk.services import plugins as plugin_service
+from frontdesk.services import tickets as tickets_service
 
 
 class TunableSettings(Schema):
@@ -150,3 +152,58 @@ def test_a_plugin_whose_migration_fails_is_left_disabled(desk_config: Any, tmp_p
             plugin_service.enable_plugin(fresh, SYSTEM, "brokenmig")
         with desk.reload() as fresh:
             assert fresh.plugins.get("brokenmig").status is PluginStatus.DISABLED
+
+
+class Visible:
+    """A plugin with a nav entry, a ticket panel, a page and an event listener."""
+
+    NAME = "visible"
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    @hookimpl
+    def frontdesk_nav_items(self, user: Any) -> list[Any]:
+        from frontdesk.plugins import NavItem
+
+        return [NavItem("Visible page", "/visible/")]
+
+    @hookimpl
+    def frontdesk_register_blueprints(self) -> list[Any]:
+        from flask import Blueprint
+
+        bp = Blueprint("visible", __name__, url_prefix="/visible")
+        bp.add_url_rule("/", "index", lambda: "visible page")
+        return [bp]
+
+    @hookimpl
+    def frontdesk_ticket_created(self, event: Any) -> None:
+        self.events.append(event.name)
+
+
+def test_a_plugin_disabled_while_running_vanishes_at_once_and_returns(desk_config: Any, make_user: Any) -> None:
+    plugin = Visible()
+    with Desk(desk_config, plugins=["webui", plugin]) as desk:
+        app = desk.plugins.calls.first("frontdesk_make_wsgi_app", desk=desk)
+        app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+        with desk.action(SYSTEM, source="test") as uow:
+            people.create_user(
+                uow, {"email": "boss@example.com", "name": "Boss", "role": "admin", "password": "password123"}
+            )
+        client = app.test_client()
+        client.post("/login", data={"email": "boss@example.com", "password": "password123"})
+        assert "Visible page" in client.get("/account").text
+        assert client.get("/visible/").text == "visible page"
+
+        plugin_service.disable_plugin(desk, SYSTEM, "visible")
+        assert "Visible page" not in client.get("/account").text
+        assert client.get("/visible/").status_code == 404
+        with desk.action(SYSTEM, source="test") as uow:
+            tickets_service.create_ticket(uow, {"subject": "Quiet", "requester": "r@example.com"})
+        assert plugin.events == [], "a disabled plugin hears no events"
+
+        plugin_service.enable_plugin(desk, SYSTEM, "visible")
+        assert "Visible page" in client.get("/account").text
+        with desk.action(SYSTEM, source="test") as uow:
+            tickets_service.create_ticket(uow, {"subject": "Loud", "requester": "r@example.com"})
+        assert plugin.events == ["ticket.created"]

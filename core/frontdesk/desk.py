@@ -52,6 +52,15 @@ class Desk:
         """A new desk with the same configuration, seeing the plugin decisions stored since this one started."""
         return Desk(self.config, plugins=self._explicit_plugins)
 
+    def refresh_plugin_state(self) -> None:
+        """Apply plugin decisions stored since start-up as far as a running process can: mute disabled plugins.
+
+        A plugin enabled after start-up only loads at the next restart; one disabled stops taking
+        part in pages, API output and events at once, and takes part again when re-enabled.
+        """
+        decisions = self._plugin_decisions()
+        self.plugins.calls.muted = frozenset(name for name in self.plugins.enabled if not decisions.get(name, True))
+
     def _plugin_decisions(self) -> dict[str, bool]:
         if not self.db.exists() or not self.db.has_table(PluginState.__tablename__):
             return {}

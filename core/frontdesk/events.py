@@ -33,8 +33,8 @@ BACKOFF = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), ti
 
 def has_consumers(desk: Desk, name: str) -> bool:
     """Whether any enabled plugin implements the hook an event called ``name`` is delivered to."""
-    caller = getattr(desk.plugins.pm.hook, Event(name=name).hook_name, None)
-    return bool(caller and caller.get_hookimpls())
+    hook = Event(name=name).hook_name
+    return hasattr(desk.plugins.pm.hook, hook) and bool(desk.plugins.calls.implementations(hook))
 
 
 @dataclass
@@ -97,8 +97,8 @@ class Dispatcher:
             return session.scalar(earlier.limit(1)) is not None
 
     def _deliver_one(self, event: Event, now: datetime) -> str:
-        caller = getattr(self.desk.plugins.pm.hook, event.hook_name, None)
-        impls = list(reversed(caller.get_hookimpls())) if caller else []
+        has_hook = hasattr(self.desk.plugins.pm.hook, event.hook_name)
+        impls = self.desk.plugins.calls.implementations(event.hook_name) if has_hook else []
         with self.desk.db.reading() as session:
             retry = {f.plugin: f for f in session.scalars(select(EventFailure).filter_by(event_id=event.id))}
             if retry:

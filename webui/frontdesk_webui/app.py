@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf.csrf import CSRFProtect
@@ -37,6 +37,7 @@ def create_app(desk: Desk | Config | None = None, *, plugins: list[Any] | None =
     app.extensions["frontdesk"] = desk
     configure_flask(app, desk)
     guards.configure(app)
+    configure_plugin_state(app, desk)
     csrf = CSRFProtect(app)
     auth.configure(app)
     api_auth.configure(app, csrf)
@@ -67,6 +68,16 @@ def configure_flask(app: Flask, desk: Desk) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=40 * 1024 * 1024,
     )
+
+
+def configure_plugin_state(app: Flask, desk: Desk) -> None:
+    """Plugins disabled while the server runs vanish from pages at once; their own routes answer 404."""
+
+    @app.before_request
+    def follow_plugin_decisions() -> None:
+        desk.refresh_plugin_state()
+        if request.blueprint in desk.plugins.calls.muted:
+            abort(404)
 
 
 def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:

@@ -28,6 +28,13 @@ class PluginCalls:
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
+        # Plugins an admin disabled while this process runs: robust calls (pages, events) skip them
+        # at once; what they registered at start-up (tables, commands, routes) waits for a restart.
+        self.muted: frozenset[str] = frozenset()
+
+    def implementations(self, hook: str) -> list[Any]:
+        """The hook's implementations in call order, without muted plugins."""
+        return [impl for impl in reversed(self._caller(hook).get_hookimpls()) if impl.plugin_name not in self.muted]
 
     def _caller(self, hook: str) -> pluggy.HookCaller:
         return getattr(self.pm.hook, hook)
@@ -86,8 +93,7 @@ class PluginCalls:
         on_error: OnError | None = None,
     ) -> list[tuple[str, Any]]:
         results: list[tuple[str, Any]] = []
-        # pluggy calls the most recently registered implementation first; keep its order.
-        for impl in reversed(self._caller(hook).get_hookimpls()):
+        for impl in self.implementations(hook) if robust else reversed(self._caller(hook).get_hookimpls()):
             try:
                 result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception as exc:

@@ -34,12 +34,12 @@ def record_decision(uow: UnitOfWork, name: str, enabled: bool) -> None:
     uow.session.add(state)
 
 
-def enable_plugin(desk: Desk, actor: Actor, name: str) -> PluginInfo:
+def enable_plugin(desk: Desk, actor: Actor, name: str, *, source: str = "cli") -> PluginInfo:
     """Enable an installed plugin and run its migrations; return its info as a fresh desk sees it."""
     info = desk.plugins.get(name)
-    if info.status is PluginStatus.ENABLED:
+    if info.status is PluginStatus.ENABLED and name not in desk.plugins.calls.muted:
         raise PluginError(f"plugin {name!r} is already enabled")
-    with desk.action(actor, source="cli") as uow:
+    with desk.action(actor, source=source) as uow:
         record_decision(uow, name, True)
     try:
         with desk.reload() as fresh:
@@ -50,24 +50,26 @@ def enable_plugin(desk: Desk, actor: Actor, name: str) -> PluginInfo:
                 if lineage.name == name:
                     migrate.upgrade(fresh, lineage)
     except Exception:
-        with desk.action(actor, source="cli") as uow:
+        with desk.action(actor, source=source) as uow:
             record_decision(uow, name, False)
         raise
+    desk.refresh_plugin_state()
     return fresh_info
 
 
-def disable_plugin(desk: Desk, actor: Actor, name: str) -> PluginInfo:
+def disable_plugin(desk: Desk, actor: Actor, name: str, *, source: str = "cli") -> PluginInfo:
     """Disable a plugin (its data stays); refused for essential plugins and ones others require."""
     info = desk.plugins.get(name)
-    if info.status is PluginStatus.DISABLED:
+    if info.status is PluginStatus.DISABLED or name in desk.plugins.calls.muted:
         raise PluginError(f"plugin {name!r} is already disabled")
     if info.essential:
         raise PluginError(f"plugin {name!r} is essential to the desk and cannot be disabled")
     dependents = [other for other in desk.plugins.enabled if name in desk.plugins.infos[other].requires]
     if dependents:
         raise PluginError(f"plugin {name!r} is required by {', '.join(dependents)}; disable those first")
-    with desk.action(actor, source="cli") as uow:
+    with desk.action(actor, source=source) as uow:
         record_decision(uow, name, False)
+    desk.refresh_plugin_state()
     return info
 
 

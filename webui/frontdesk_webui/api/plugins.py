@@ -73,7 +73,7 @@ class Enable(MethodView):
         """Enable a plugin and run its migrations; running processes pick it up when they restart."""
         user = _admin()
         _installed(name)
-        info = plugins.enable_plugin(desk(), user, name)
+        info = plugins.enable_plugin(desk(), user, name, source="api")
         return _changed(info, info.status)
 
 
@@ -84,5 +84,5 @@ class Disable(MethodView):
         """Disable a plugin (its data stays); refused (409) for essential plugins and ones others require."""
         user = _admin()
         _installed(name)
-        info = plugins.disable_plugin(desk(), user, name)
+        info = plugins.disable_plugin(desk(), user, name, source="api")
         return _changed(info, PluginStatus.DISABLED)

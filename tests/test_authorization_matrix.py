@@ -70,6 +70,13 @@ def agent_ticket_page(call: Call) -> str:
     return outcome
 
 
+def admin_page(call: Call) -> str:
+    """The admin console: sign in first; only admins."""
+    if call.actor == "anonymous":
+        return "302"
+    return "allowed" if call.actor == "admin" else "403"
+
+
 def agent_group_page(call: Call) -> str:
     """A group's queue: members of the group and agents who see every group (admins)."""
     outcome = agent_page(call)
@@ -169,6 +176,34 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("POST", "/agent/tickets/<int:number>/links"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/links/<int:other>/delete"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/merge"): agent_ticket_page,
+    ("GET", "/admin/"): admin_page,
+    ("GET", "/admin/plugins"): admin_page,
+    ("POST", "/admin/plugins/<name>/enable"): admin_page,
+    ("POST", "/admin/plugins/<name>/disable"): admin_page,
+    ("GET", "/admin/plugins/<name>/settings"): admin_page,
+    ("POST", "/admin/plugins/<name>/settings"): admin_page,
+    ("GET", "/admin/users"): admin_page,
+    ("POST", "/admin/users"): admin_page,
+    ("GET", "/admin/users/<int:user_id>"): admin_page,
+    ("POST", "/admin/users/<int:user_id>"): admin_page,
+    ("POST", "/admin/users/<int:user_id>/groups"): admin_page,
+    ("GET", "/admin/groups"): admin_page,
+    ("POST", "/admin/groups"): admin_page,
+    ("GET", "/admin/groups/<int:group_id>"): admin_page,
+    ("POST", "/admin/groups/<int:group_id>"): admin_page,
+    ("POST", "/admin/groups/<int:group_id>/members"): admin_page,
+    ("GET", "/admin/organizations"): admin_page,
+    ("POST", "/admin/organizations"): admin_page,
+    ("GET", "/admin/organizations/<int:org_id>"): admin_page,
+    ("POST", "/admin/organizations/<int:org_id>"): admin_page,
+    ("GET", "/admin/workflow"): admin_page,
+    ("POST", "/admin/workflow/<kind>"): admin_page,
+    ("GET", "/admin/workflow/<kind>/<int:entry_id>"): admin_page,
+    ("POST", "/admin/workflow/<kind>/<int:entry_id>"): admin_page,
+    ("POST", "/admin/workflow/<kind>/<int:entry_id>/delete"): admin_page,
+    ("GET", "/admin/tokens"): admin_page,
+    ("POST", "/admin/tokens"): admin_page,
+    ("POST", "/admin/tokens/<int:token_id>/revoke"): admin_page,
     ("GET", "/portal/"): portal_page,
     ("GET", "/portal/new"): portal_page,
     ("POST", "/portal/new"): portal_page,
@@ -302,6 +337,8 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
             "group_id": groups[group],
             "token_id": token.id,
             "name": "nonexistent",
+            "kind": "statuses",
+            "entry_id": spares[target]["status_id"],
             "filename": "frontdesk.css",
         }
     secrets = {}

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from frontdesk.config import Config
 from frontdesk.db import Database
@@ -77,7 +77,7 @@ class Desk:
         with self.db.transaction() as session:
             # The service works on this session's own copy of the user, so a rolled-back action
             # never leaves the caller's object (e.g. the web request's current user) unusable.
-            if isinstance(actor, User):
+            if isinstance(actor, User) and (state := inspect(actor)).detached and not state.modified:
                 actor = session.merge(actor, load=False)
             uow = UnitOfWork(desk=self, session=session, actor=actor, source=source)
             yield uow

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from frontdesk.config import Config
 from frontdesk.desk import Desk
 from frontdesk.errors import FrontdeskError
-from frontdesk_webui import agent, auth, errors, guards, portal, views
+from frontdesk_webui import admin, agent, auth, errors, guards, portal, views
 from frontdesk_webui.api import DeskApi
 from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
@@ -85,7 +85,7 @@ def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:
 
     flask-smorest blueprints join the API document; plain Flask blueprints serve pages.
     """
-    for blueprint in (views.bp, agent.bp, portal.bp):
+    for blueprint in (views.bp, agent.bp, portal.bp, admin.bp):
         app.register_blueprint(blueprint)
     for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
         for blueprint in blueprints:

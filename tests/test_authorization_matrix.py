@@ -165,6 +165,7 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("GET", "/account"): page,
     ("GET", "/agent/"): agent_page,
     ("GET", "/agent/rail"): agent_page,
+    ("GET", "/agent/dashboard"): agent_page,
     ("GET", "/agent/views/recent"): agent_page,
     ("GET", "/agent/views/all"): agent_page,
     ("GET", "/agent/views/unassigned"): agent_page,

@@ -274,6 +274,16 @@ def frontdesk_slot_ticket_actions(ticket: Ticket, user: User) -> Any:
 
 
 @hookspec
+def frontdesk_slot_dashboard_widgets(user: User) -> Any:
+    """Return a widget for the agent dashboard: HTML for one Bootstrap column (``<section class="col-lg-4">``).
+
+    Same return values as :func:`frontdesk_slot_ticket_sidebar`.
+
+    :param user: the agent looking at the dashboard.
+    """
+
+
+@hookspec
 def frontdesk_slot_portal_request(ticket: Ticket, user: User) -> Any:
     """Return HTML for the requester's view of one request in the portal (e.g. a survey prompt).
 

@@ -33,6 +33,7 @@ from frontdesk_webui.agent_views import (
     current_properties,
     everything_view,
     list_page,
+    my_workload,
     rail_views,
     ticket_page,
 )
@@ -102,6 +103,15 @@ def _list(key: str) -> str:
         current = _pick(views, key)
         context = list_page(uow, current, state)
         return render_template("agent/list.html", views=views, view=current, state=state, **context)
+
+
+@bp.route("/dashboard")
+def dashboard() -> str:
+    """The agent's overview: their workload, what nobody has taken, each queue's backlog, plugin widgets."""
+    with desk().reading(me()) as uow:
+        views = rail_views(uow, me())
+        workload = my_workload(uow)
+        return render_template("agent/dashboard.html", views=views, workload=workload)
 
 
 @bp.route("/rail")

@@ -108,6 +108,13 @@ def rail_views(uow: UnitOfWork, user: User) -> list[View]:
     return views
 
 
+def my_workload(uow: UnitOfWork) -> list[tuple[str, int]]:
+    """The signed-in agent's open tickets by status category, for the dashboard."""
+    categories = list(OPEN_CATEGORIES)
+    counts = queries.count_tickets(uow, [TicketFilter(assignee="me", category=[c]) for c in categories])
+    return list(zip(categories, counts, strict=True))
+
+
 def everything_view() -> View:
     """Every ticket the agent may see: where a search from the ticket page looks (and the admins' "All")."""
     return View("all", "All tickets you can see", TicketFilter(), "agent.view", {"key": "all"}, "Any status")

@@ -36,6 +36,7 @@ def frontdesk_register_commands(cli: click.Group) -> None:
 def frontdesk_nav_items(user: User | None) -> list[NavItem]:
     items = [
         NavItem(label="Tickets", endpoint="agent.index", weight=0, staff_only=True),
+        NavItem(label="Dashboard", endpoint="agent.dashboard", weight=5, staff_only=True),
         NavItem(label="Admin", endpoint="admin.index", weight=80, permission="people.manage"),
         NavItem(label="API", endpoint="core.api_docs", weight=90, staff_only=True),
         NavItem(label="Account", endpoint="core.account", weight=95),

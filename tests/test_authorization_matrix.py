@@ -300,6 +300,7 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
                 "status_id": catalog.create_status(uow, {"name": f"spare {target}", "category": "open"}).id,
                 "priority_id": catalog.create_priority(uow, {"name": f"spare {target}", "rank": rank}).id,
                 "type_id": catalog.create_type(uow, {"name": f"spare {target}"}).id,
+                "entry_id": catalog.create_status(uow, {"name": f"console {target}", "category": "open"}).id,
             }
             for target, rank in (("a", 5), ("b", 6))
         }
@@ -339,7 +340,6 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
             "token_id": token.id,
             "name": "nonexistent",
             "kind": "statuses",
-            "entry_id": spares[target]["status_id"],
             "filename": "frontdesk.css",
         }
     secrets = {}

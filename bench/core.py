@@ -27,51 +27,40 @@ cannot be reached.
 from __future__ import annotations
 
 import argparse
-import glob
-import itertools
-import math
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
-from sqlalchemy.engine import make_url
-
-from frontdesk import migrate
-from frontdesk.config import Config
-from frontdesk.desk import Desk
-from frontdesk.models import (
-    Comment,
-    Event,
-    Group,
-    HistoryEntry,
-    Priority,
-    SearchDocument,
-    Status,
-    Ticket,
-    TicketType,
-    User,
-    ticket_tags,
+from fixtures import (
+    DEFAULT_POSTGRES_URL,
+    QUEUE_GROUP,
+    SEED,
+    Summary,
+    captured_sql,
+    explain,
+    fresh_database,
+    load_fixture,
+    migrated_desk,
+    percentile,
+    postgres_problem,
+    print_summary,
 )
+from sqlalchemy import Engine, event, func, select
+
+from frontdesk.desk import Desk
+from frontdesk.models import Comment, Event, HistoryEntry, SearchDocument, Ticket, ticket_tags
 from frontdesk.permissions import SYSTEM, Actor
 from frontdesk.queries import Page, TicketFilter, list_tickets
 from frontdesk.services import comments, people, tickets
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/postgres"
-SEED = 20240601
 
 # Intake
 INTAKE_GROUP = "Support"
@@ -82,133 +71,12 @@ BREAKDOWN_TICKETS = 200  # more tickets, timed with per-statement hooks to split
 TAGS = [f"tag-{name}" for name in ("billing", "login", "printer", "vpn", "mail", "laptop", "refund", "bug", "urgent")]
 INTAKE_TARGET = 1000.0  # tickets/s on SQLite
 
-# Queue fixture
-GROUP_WEIGHTS = [20, 15, 12, 10, 8, 6, 5, 4, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1]  # 20 groups, a few big ones
-NO_GROUP_SHARE = 0.03  # the triage queue
-CATEGORY_WEIGHTS = {"new": 3, "open": 12, "pending": 8, "solved": 17, "closed": 60}
-PRIORITY_WEIGHTS = {"low": 20, "normal": 60, "high": 15, "urgent": 5}
-CHANNEL_WEIGHTS = {"web": 50, "mail": 40, "api": 10}
-REQUESTERS = 3000
-AGENTS = 40
-CHUNK = 10_000
-PROGRESS_EVERY = 100_000
-QUEUE_GROUP = "Queue 00"  # the biggest group
-QUEUE_AGENT = "queue-agent@bench.example"
+# Queue page
 WARMUP_RUNS = 3
 TIMED_RUNS = 50
 PAGE_SIZE = 25
 PAGE_TARGET_MS = 20.0
 BIG_INTAKE = 200  # tickets created through the services once the big table is loaded
-
-
-@dataclass
-class Row:
-    """One line of the summary table."""
-
-    backend: str
-    measurement: str
-    result: str
-    target: str = ""
-    verdict: str = ""
-
-
-@dataclass
-class Summary:
-    """Everything worth repeating at the end."""
-
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, *args: str) -> None:
-        self.rows.append(Row(*args))
-
-
-# --- databases ---------------------------------------------------------------------------------
-
-
-def _pg_isready(url: str) -> bool:
-    """Whether the server answers: ``pg_isready`` when installed, else a plain connection attempt."""
-    parsed = make_url(url)
-    candidates = [shutil.which("pg_isready"), *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_isready"))]
-    binary = next((c for c in candidates if c), None)
-    if binary:
-        host, port = parsed.host or "127.0.0.1", str(parsed.port or 5432)
-        return subprocess.run([binary, "-q", "-h", host, "-p", port], check=False).returncode == 0
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-def postgres_problem(url: str) -> str | None:
-    """None when PostgreSQL answers at ``url`` (starting it with ``scripts/postgres-server`` if needed)."""
-    if _pg_isready(url):
-        return None
-    parsed = make_url(url)
-    if parsed.host not in ("127.0.0.1", "localhost"):
-        return f"{parsed.host} does not answer (only a local server is started here)"
-    port = str(parsed.port or 5432)
-    folder = Path(tempfile.gettempdir()) / f"frontdesk-postgres-{port}"
-    print(f"postgresql: not answering; starting scripts/postgres-server {folder} {port}", flush=True)
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "postgres-server"), str(folder), port], check=False, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        return f"scripts/postgres-server failed: {(done.stderr or done.stdout).strip()}"
-    return None if _pg_isready(url) else "the server still does not accept connections"
-
-
-def _autocommit(server_url: str, *statements: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
-    engine.dispose()
-
-
-@contextmanager
-def fresh_database(backend: str, workdir: Path, label: str, server_url: str) -> Iterator[str]:
-    """The URL of a new, empty database (a SQLite file, or a PostgreSQL database dropped afterwards)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / (label + '.db')}"
-        return
-    name = f"frontdesk_bench_{os.getpid()}_{label}"
-    _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def migrated_desk(url: str, instance: Path) -> Iterator[Desk]:
-    """A desk with no plugins on a database upgraded to the current schema."""
-    config = Config(instance_path=instance, database_url=url, secret_key="bench")  # noqa: S106 (throwaway desk)
-    desk = Desk(config, plugins=[])
-    try:
-        migrate.upgrade_all(desk)
-        yield desk
-    finally:
-        desk.close()
-
-
-@contextmanager
-def captured_sql(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Every statement (with its parameters) the engine sends while the block runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- 1. intake ----------------------------------------------------------------------------------
@@ -333,145 +201,6 @@ def bench_intake(backend: str, url: str, workdir: Path, n: int, summary: Summary
 # --- 2. the queue at scale ------------------------------------------------------------------------
 
 
-@dataclass
-class Fixture:
-    """What the bulk load made and the queue measurement needs."""
-
-    tickets: int
-    queue_rows: int
-    agent: User
-
-
-class TicketRows:
-    """Realistic ticket rows for the bulk load: a year of tickets, ids in creation order.
-
-    Groups are uneven (``GROUP_WEIGHTS``, a few tickets in no group), categories follow
-    ``CATEGORY_WEIGHTS`` with a status of that category, most worked tickets have an assignee,
-    and ``updated_at`` trails ``created_at`` by a few days on average.
-    """
-
-    def __init__(self, conn: Connection, n: int, rng: random.Random) -> None:
-        self.n, self.rng = n, rng
-        self.now = datetime.now(UTC).replace(microsecond=0)
-        self.start = self.now - timedelta(days=365)
-        self.span = (self.now - self.start).total_seconds()
-        self.group_ids = list(conn.scalars(select(Group.id).order_by(Group.name)))
-        self.requester_ids = list(conn.scalars(select(User.id).where(User.role == "requester")))
-        self.agent_ids = list(conn.scalars(select(User.id).where(User.role == "agent")))
-        self.statuses: dict[str, list[int]] = {}
-        for status_id, category in conn.execute(select(Status.id, Status.category).order_by(Status.id)):
-            self.statuses.setdefault(category, []).append(status_id)
-        self.priority_ids = dict(conn.execute(select(Priority.name, Priority.id)).all())
-        self.type_ids = list(conn.scalars(select(TicketType.id)))
-        self.group_weights = list(itertools.accumulate(GROUP_WEIGHTS))
-        self.category = self._weighted(CATEGORY_WEIGHTS)
-        self.priority = self._weighted(PRIORITY_WEIGHTS)
-        self.channel = self._weighted(CHANNEL_WEIGHTS)
-        self.queue_rows = 0  # open tickets of the measured group (the first one)
-
-    def _weighted(self, weights: dict[str, int]) -> Callable[[], str]:
-        keys, cumulative = list(weights), list(itertools.accumulate(weights.values()))
-        return lambda: self.rng.choices(keys, cum_weights=cumulative)[0]
-
-    def row(self, i: int) -> dict[str, Any]:
-        rng = self.rng
-        created = self.start + timedelta(seconds=self.span * i / self.n + rng.random() * 60)
-        updated = min(self.now, created + timedelta(seconds=rng.expovariate(1 / (3 * 86400))))
-        category = self.category()
-        group = (
-            None if rng.random() < NO_GROUP_SHARE else rng.choices(self.group_ids, cum_weights=self.group_weights)[0]
-        )
-        self.queue_rows += group == self.group_ids[0] and category == "open"
-        worked = category != "new"
-        return {
-            "subject": f"Ticket {i}: cannot log in after the password reset",
-            "description": "<p>Hello, I cannot log in since yesterday.</p>",
-            "requester_id": rng.choice(self.requester_ids),
-            "organization_id": None,
-            "status_id": rng.choice(self.statuses[category]),
-            "status_category": category,
-            "priority_id": self.priority_ids[self.priority()],
-            "type_id": rng.choice(self.type_ids) if rng.random() < 0.7 else None,
-            "group_id": group,
-            "assignee_id": rng.choice(self.agent_ids) if worked and rng.random() < 0.85 else None,
-            "channel": self.channel(),
-            "merged_into_id": None,
-            "created_at": created,
-            "updated_at": updated,
-            "status_changed_at": updated,
-            "first_response_at": created + timedelta(minutes=rng.randrange(5, 600)) if worked else None,
-            "solved_at": updated if category in ("solved", "closed") else None,
-            "closed_at": updated if category == "closed" else None,
-            "version": 1,
-        }
-
-
-def _people_rows(when: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    groups = [{"name": f"Queue {g:02d}", "description": "", "created_at": when} for g in range(len(GROUP_WEIGHTS))]
-    users = [
-        {"email": f"customer{u}@example.com", "name": f"Customer {u}", "role": "requester", "created_at": when}
-        for u in range(REQUESTERS)
-    ] + [
-        {"email": f"agent{a}@bench.example", "name": f"Agent {a}", "role": "agent", "created_at": when}
-        for a in range(AGENTS)
-    ]
-    return groups, users
-
-
-def load_fixture(desk: Desk, n: int, backend: str) -> Fixture:
-    """Bulk-load groups, users and ``n`` tickets with Core ``insert()`` executemany, ``CHUNK`` rows a transaction."""
-    groups, users = _people_rows(datetime.now(UTC) - timedelta(days=366))
-    with desk.db.engine.begin() as conn:
-        conn.execute(insert(Group.__table__), groups)
-        conn.execute(insert(User.__table__), users)
-        factory = TicketRows(conn, n, random.Random(SEED))
-    with desk.action(SYSTEM, source="bench") as uow:
-        agent = people.create_user(
-            uow, {"email": QUEUE_AGENT, "name": "Queue agent", "role": "agent", "groups": [QUEUE_GROUP]}
-        )
-    generating = inserting = 0.0
-    for first in range(0, n, CHUNK):
-        start = time.perf_counter()
-        rows = [factory.row(i) for i in range(first, min(first + CHUNK, n))]
-        generating += time.perf_counter() - start
-        start = time.perf_counter()
-        with desk.db.engine.begin() as conn:
-            conn.execute(insert(Ticket.__table__), rows)
-        inserting += time.perf_counter() - start
-        done = first + len(rows)
-        if done % PROGRESS_EVERY == 0 or done == n:
-            total = generating + inserting
-            print(
-                f"{backend}:   loaded {done:>9,} tickets in {total:6.1f} s ({done / total:,.0f} rows/s; "
-                f"{inserting:.1f} s of it in insert())",
-                flush=True,
-            )
-    start = time.perf_counter()
-    with desk.db.engine.begin() as conn:
-        conn.execute(text("ANALYZE" if backend == "sqlite" else "ANALYZE tickets"))
-    print(f"{backend}:   ANALYZE took {time.perf_counter() - start:.1f} s", flush=True)
-    return Fixture(tickets=n, queue_rows=factory.queue_rows, agent=agent)
-
-
-def _explain(desk: Desk, statement: str, parameters: Any) -> list[str]:
-    """The plan of one captured statement: SQLite's query plan tree, PostgreSQL's EXPLAIN ANALYZE."""
-    with desk.db.engine.connect() as conn:
-        if desk.db.backend == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            depth: dict[int, int] = {0: 0}
-            lines = []
-            for node, parent, _unused, detail in rows:
-                depth[node] = depth.get(parent, 0) + 1
-                lines.append("  " * depth[node] + detail)
-            return lines
-        return [line for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)]
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def _page(desk: Desk, actor: Actor, cursor: str | None) -> Page:
     with desk.reading(actor) as uow:
         return list_tickets(uow, TicketFilter(group=QUEUE_GROUP, category=["open"]), cursor=cursor, limit=PAGE_SIZE)
@@ -501,13 +230,13 @@ def time_page(
         start = time.perf_counter()
         _page(desk, actor, cursor)
         timings.append(1000 * (time.perf_counter() - start))
-    median, p95 = statistics.median(timings), _percentile(timings, 0.95)
+    median, p95 = statistics.median(timings), percentile(timings, 0.95)
     what = f"queue page {'2' if cursor else '1'}, {who}"
     print(f"{backend}: {what}: median {median:.2f} ms, p95 {p95:.2f} ms, min {min(timings):.2f} ms ({TIMED_RUNS} runs)")
     with captured_sql(desk.db.engine) as statements:
         page = _page(desk, actor, cursor)
     main = next(s for s in statements if s[0].lstrip().upper().startswith("SELECT") and "FROM tickets" in s[0])
-    plan = _explain(desk, *main)
+    plan = explain(desk, *main)
     uses_index = any("ix_tickets_queue" in line for line in plan)
     sorts = any("TEMP B-TREE FOR ORDER BY" in line or line.lstrip().startswith("Sort") for line in plan)
     shown = plan if full_plan else _plan_digest(plan)
@@ -562,22 +291,6 @@ def _check_pages(backend: str, who: str, first: list[Ticket], second: list[Ticke
 
 
 # --- main -------------------------------------------------------------------------------------------
-
-
-def print_summary(summary: Summary) -> None:
-    """The figures of every measurement as one table, then the notes."""
-    print("\nSummary")
-    if summary.rows:
-        headers = ("backend", "measurement", "result", "target", "")
-        rows = [headers, *((r.backend, r.measurement, r.result, r.target, r.verdict) for r in summary.rows)]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(headers))]
-        rows.insert(1, tuple("-" * width for width in widths))
-        for row in rows:
-            print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    else:
-        print("  (no measurements)")
-    for note in summary.notes:
-        print(f"  note: {note}")
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:

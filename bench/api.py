@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import queue
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -185,7 +186,7 @@ def client_main(index: int, job: ClientJob, go: Any, results: Any) -> None:
                 result.latencies.append(elapsed)
             else:
                 result.errors += 1
-                result.first_error = result.first_error or f"{status} {body[:300].decode(errors='replace')}"
+                result.first_error = result.first_error or f"{status} {body[:300].decode(errors='replace').strip()}"
         result.finished = time.monotonic()
         if job.timed and job.timed[0].method == "GET" and body:
             result.items = len(json.loads(body).get("items", []))
@@ -406,8 +407,7 @@ def measure_creates(
     )
     target = f">= {CREATE_TARGET:.0f}/s" if backend == "sqlite" and clients == CLIENTS else ""
     verdict = ("meets" if rate >= CREATE_TARGET else "MISSES") if target else ""
-    p50, p95 = percentile(_latencies(results), 0.5), percentile(_latencies(results), 0.95)
-    summary.add(backend, what, f"{rate:.0f} tickets/s (p50 {p50:.1f} ms, p95 {p95:.1f} ms){notes}", target, verdict)
+    summary.add(backend, what, f"{rate:.0f} tickets/s ({_spread(_latencies(results))}){notes}", target, verdict)
 
 
 # --- 2. reads -------------------------------------------------------------------------------------------
@@ -600,8 +600,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _stop_on_sigterm(signum: int, _frame: Any) -> None:
+    """SIGTERM (``timeout``, ``kill``) unwinds like Ctrl+C, so the server and clients are still stopped."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sizes = list(QUICK_SIZES) if args.quick else args.sizes
     summary = Summary()
     failed = False

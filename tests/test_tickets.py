@@ -371,3 +371,16 @@ def test_listing_a_page_takes_a_fixed_number_of_queries(desk: Desk, support: dic
     assert len(rows) == 25
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 3, selects
+
+
+def test_a_requester_created_concurrently_is_reused(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another action created the same new requester between our look-up and our insert."""
+    with desk.action(SYSTEM, source="test") as uow:
+        people.create_user(uow, {"email": "race@example.com", "name": "Winner"})
+    real = tickets.user_by_email
+    calls = iter([None])
+    monkeypatch.setattr(tickets, "user_by_email", lambda uow, address: next(calls, None) or real(uow, address))
+    ticket = create(desk, requester="race@example.com")
+    with desk.db.reading() as session:
+        assert session.get(User, ticket.requester_id).name == "Winner"
+        assert session.query(User).filter_by(email="race@example.com").count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, abort, request
@@ -70,12 +71,20 @@ def configure_flask(app: Flask, desk: Desk) -> None:
     )
 
 
+PLUGIN_STATE_INTERVAL = 1.0  # seconds between looks at plugin decisions taken by other processes
+
+
 def configure_plugin_state(app: Flask, desk: Desk) -> None:
     """Plugins disabled while the server runs vanish from pages at once; their own routes answer 404."""
 
+    refreshed_at = [float("-inf")]
+
     @app.before_request
     def follow_plugin_decisions() -> None:
-        desk.refresh_plugin_state()
+        # Decisions taken in this process apply at once (the service refreshes); others within a second.
+        if time.monotonic() - refreshed_at[0] >= PLUGIN_STATE_INTERVAL:
+            desk.refresh_plugin_state()
+            refreshed_at[0] = time.monotonic()
         if request.blueprint in desk.plugins.calls.muted:
             abort(404)
 

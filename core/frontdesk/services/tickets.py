@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from frontdesk import search
@@ -54,15 +55,31 @@ def tags_named(uow: UnitOfWork, names: list[str]) -> list[Tag]:
     return list(uow.session.scalars(select(Tag).where(Tag.name.in_(wanted)).order_by(Tag.name)))
 
 
+def user_by_email(uow: UnitOfWork, address: str) -> User | None:
+    """The user with this (lower-case) e-mail address, if any."""
+    return uow.session.scalar(select(User).where(func.lower(User.email) == address))
+
+
 def person(uow: UnitOfWork, email: str, *, field: str, create: bool = False, name: str | None = None) -> User:
-    """The user with this e-mail; with ``create``, a new requester when unknown (mail-style intake)."""
+    """The user with this e-mail; with ``create``, a new requester when unknown (mail-style intake).
+
+    Two actions may create the same new requester at once: the loser of that race uses the winner's row.
+    """
     address = email.strip().lower()
-    user = uow.session.scalar(select(User).where(func.lower(User.email) == address))
-    if user is None:
-        if not create:
-            raise ValidationError({field: [f"no user with e-mail {email!r}"]})
-        user = User(email=address, name=name or address.split("@")[0], role=Role.REQUESTER.value)
-        uow.session.add(user)
+    user = user_by_email(uow, address)
+    if user is not None:
+        return user
+    if not create:
+        raise ValidationError({field: [f"no user with e-mail {email!r}"]})
+    user = User(email=address, name=name or address.split("@")[0], role=Role.REQUESTER.value)
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(user)
+    except IntegrityError:
+        found = user_by_email(uow, address)
+        if found is None:
+            raise
+        return found
     return user
 
 

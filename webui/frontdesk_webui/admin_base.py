@@ -7,15 +7,18 @@ application's ``CSRFProtect``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
+from frontdesk.errors import Conflict, ValidationError
 from frontdesk.models import User
 from frontdesk_webui.context import desk
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+T = TypeVar("T")
 
 SOURCE = "web"
 
@@ -51,6 +54,33 @@ def me() -> User:
 def action() -> Any:
     """A service action of the signed-in admin from the web."""
     return desk().action(me(), source=SOURCE)
+
+
+class Refused(Exception):
+    """A service refused a submitted form; ``page`` is the form shown again with the reasons."""
+
+    def __init__(self, page: tuple[str, int]) -> None:
+        super().__init__("form refused")
+        self.page = page
+
+
+@bp.errorhandler(Refused)
+def show_refused_form(exc: Refused) -> tuple[str, int]:
+    return exc.page
+
+
+def submit(work: Callable[[Any], T], again: Callable[..., tuple[str, int]], form: dict[str, Any]) -> T:
+    """Run one service action for a form; if refused, raise :class:`Refused` carrying ``again(form, ...)``.
+
+    Validation errors come back next to their fields (422), conflicts as an alert (409), typed values kept.
+    """
+    try:
+        with action() as uow:
+            return work(uow)
+    except ValidationError as exc:
+        raise Refused(again(form, exc.errors, status=422)) from None
+    except Conflict as exc:
+        raise Refused(again(form, conflict=exc.message, status=409)) from None
 
 
 def reading() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from werkzeug.wrappers import Response
 from frontdesk.errors import Conflict, NotFound, ValidationError
 from frontdesk.models import Role
 from frontdesk.services import people
-from frontdesk_webui.admin_base import action, bp, checked, reading, text
+from frontdesk_webui.admin_base import action, bp, checked, reading, submit, text
 
 ROLES = [role.value for role in Role]
 
@@ -71,13 +72,7 @@ def users() -> Response | tuple[str, int]:
         "organization": text("organization"),
     }
     data = {**form, "password": form["password"] or None, "organization": form["organization"] or None}
-    try:
-        with action() as uow:
-            user_id = people.create_user(uow, data).id
-    except ValidationError as exc:
-        return render_users({**form, "password": ""}, exc.errors, status=422)
-    except Conflict as exc:
-        return render_users({**form, "password": ""}, conflict=exc.message, status=409)
+    user_id = submit(lambda uow: people.create_user(uow, data).id, render_users, {**form, "password": ""})
     flash(f"User {form['email']} created.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -126,13 +121,7 @@ def user(user_id: int) -> Response | tuple[str, int]:
     data: dict[str, Any] = {**form, "organization": form["organization"] or None}
     if text("password"):
         data["password"] = text("password")
-    try:
-        with action() as uow:
-            people.update_user(uow, user_id, data)
-    except ValidationError as exc:
-        return render_user(user_id, form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_user(user_id, form, conflict=exc.message, status=409)
+    submit(lambda uow: people.update_user(uow, user_id, data), partial(render_user, user_id), form)
     flash("User saved.", "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -184,13 +173,7 @@ def groups() -> Response | tuple[str, int]:
     if request.method == "GET":
         return render_groups()
     form = {"name": text("name"), "description": text("description")}
-    try:
-        with action() as uow:
-            group_id = people.create_group(uow, form).id
-    except ValidationError as exc:
-        return render_groups(form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_groups(form, conflict=exc.message, status=409)
+    group_id = submit(lambda uow: people.create_group(uow, form).id, render_groups, form)
     flash(f"Group {form['name']} created.", "success")
     return redirect(url_for("admin.group", group_id=group_id))
 
@@ -221,13 +204,7 @@ def group(group_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         return render_group(group_id)
     form = {"name": text("name"), "description": text("description")}
-    try:
-        with action() as uow:
-            people.update_group(uow, group_id, form)
-    except ValidationError as exc:
-        return render_group(group_id, form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_group(group_id, form, conflict=exc.message, status=409)
+    submit(lambda uow: people.update_group(uow, group_id, form), partial(render_group, group_id), form)
     flash("Group saved.", "success")
     return redirect(url_for("admin.group", group_id=group_id))
 
@@ -282,13 +259,7 @@ def organizations() -> Response | tuple[str, int]:
     if request.method == "GET":
         return render_organizations()
     form = {"name": text("name"), "shared": checked("shared")}
-    try:
-        with action() as uow:
-            org_id = people.create_organization(uow, form).id
-    except ValidationError as exc:
-        return render_organizations(form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_organizations(form, conflict=exc.message, status=409)
+    org_id = submit(lambda uow: people.create_organization(uow, form).id, render_organizations, form)
     flash(f"Organization {form['name']} created.", "success")
     return redirect(url_for("admin.organization", org_id=org_id))
 
@@ -319,12 +290,6 @@ def organization(org_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         return render_organization(org_id)
     form = {"name": text("name"), "shared": checked("shared")}
-    try:
-        with action() as uow:
-            people.update_organization(uow, org_id, form)
-    except ValidationError as exc:
-        return render_organization(org_id, form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_organization(org_id, form, conflict=exc.message, status=409)
+    submit(lambda uow: people.update_organization(uow, org_id, form), partial(render_organization, org_id), form)
     flash("Organization saved.", "success")
     return redirect(url_for("admin.organization", org_id=org_id))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from frontdesk.errors import Conflict, ValidationError
+from frontdesk.errors import Conflict
 from frontdesk.models import StatusCategory
 from frontdesk.services import catalog
-from frontdesk_webui.admin_base import action, bp, checked, number, reading, text
+from frontdesk_webui.admin_base import action, bp, checked, number, reading, submit, text
 
 CATEGORIES = [category.value for category in StatusCategory]
 
@@ -135,13 +136,7 @@ def workflow() -> tuple[str, int]:
 def create_entry(kind: str) -> Response | tuple[str, int]:
     spec = kind_of(kind)
     form = spec.form()
-    try:
-        with action() as uow:
-            spec.create(uow, spec.data(form, creating=True))
-    except ValidationError as exc:
-        return render_workflow(kind, form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_workflow(kind, form, conflict=exc.message, status=409)
+    submit(lambda uow: spec.create(uow, spec.data(form, creating=True)), partial(render_workflow, kind), form)
     flash(f"The {spec.singular} {form['name']} was added.", "success")
     return redirect(url_for("admin.workflow", _anchor=kind))
 
@@ -174,13 +169,11 @@ def entry(kind: str, entry_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         return render_entry(spec, entry_id)
     form = spec.form()
-    try:
-        with action() as uow:
-            spec.update(uow, entry_id, spec.data(form, creating=False))
-    except ValidationError as exc:
-        return render_entry(spec, entry_id, form, exc.errors, status=422)
-    except Conflict as exc:
-        return render_entry(spec, entry_id, form, conflict=exc.message, status=409)
+    submit(
+        lambda uow: spec.update(uow, entry_id, spec.data(form, creating=False)),
+        partial(render_entry, spec, entry_id),
+        form,
+    )
     flash(f"The {spec.singular} {form['name']} was saved.", "success")
     return redirect(url_for("admin.workflow", _anchor=kind))
 

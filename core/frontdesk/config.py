@@ -15,6 +15,7 @@ from frontdesk.errors import ConfigError
 ENV_PREFIX = "FRONTDESK_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ATTACHMENTS_FOLDER = "attachments"
+QUEUE_FILE = "queue.db"
 MIB = 1024 * 1024
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * MIB
 
@@ -71,6 +72,7 @@ class Config:
     ``attachments_path`` None means ``<instance>/attachments`` (see :attr:`attachments_root`).
     ``trusted_proxies`` is how many reverse proxies (TLS terminators) stand in front of the desk;
     their ``X-Forwarded-*`` headers are believed, so cookies are ``Secure`` behind HTTPS.
+    ``queue_url`` None means the job queue lives next to the database (see :attr:`queue`).
     """
 
     instance_path: Path
@@ -84,6 +86,7 @@ class Config:
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
     max_attachments_per_comment: int = 20
     trusted_proxies: int = 0
+    queue_url: str | None = None
 
     @classmethod
     def from_env(cls, instance_path: str | Path | None = None, **overrides: object) -> Config:
@@ -102,6 +105,7 @@ class Config:
             attachments_path=_env_path("ATTACHMENTS_PATH"),
             max_attachment_bytes=_env_megabytes("MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_BYTES),
             trusted_proxies=_env_count("TRUSTED_PROXIES"),
+            queue_url=os.environ.get(ENV_PREFIX + "QUEUE_URL") or None,
         )
         return replace(config, **overrides) if overrides else config
 
@@ -110,6 +114,17 @@ class Config:
         """The folder attachment files are stored in."""
         return Path(self.attachments_path or Path(self.instance_path) / ATTACHMENTS_FOLDER)
 
+    @property
+    def queue(self) -> str:
+        """Where jobs are queued: ``sqlite:///<instance>/queue.db`` beside a SQLite database (a separate
+        file, so queue traffic never waits on the desk's write lock), the desk's own PostgreSQL database
+        otherwise, or ``memory://`` (jobs run at once, in the caller's thread: tests)."""
+        if self.queue_url:
+            return self.queue_url
+        if make_url(self.database_url).get_backend_name() == "postgresql":
+            return self.database_url
+        return f"sqlite:///{Path(self.instance_path) / QUEUE_FILE}"
+
     def masked(self) -> dict[str, str]:
         """The configuration as strings for display, with passwords and keys hidden."""
         shown: dict[str, str] = {}
@@ -117,8 +132,8 @@ class Config:
             value = getattr(self, f.name)
             if f.name == "secret_key":
                 value = "(set)" if value else "(not set: run `frontdesk init`)"
-            elif f.name == "database_url":
-                value = make_url(value).render_as_string(hide_password=True)
+            elif f.name in ("database_url", "queue_url"):
+                value = make_url(self.queue if f.name == "queue_url" else value).render_as_string(hide_password=True)
             elif f.name == "attachments_path":
                 value = self.attachments_root
             elif isinstance(value, tuple):

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select
 from frontdesk.config import Config
 from frontdesk.db import Database
 from frontdesk.events import Dispatcher
+from frontdesk.jobs import CORE_JOBS, Jobs
 from frontdesk.models import EventState, PluginState, User
 from frontdesk.permissions import Actor, PermissionRegistry
 from frontdesk.plugins import Plugins, load_plugins
@@ -44,6 +45,8 @@ class Desk:
             )
             self.plugins.start(self)
             self.permissions = PermissionRegistry(self.plugins.calls.collect("frontdesk_register_permissions"))
+            self.jobs = Jobs(self)
+            self.jobs.register([*CORE_JOBS, *self.plugins.calls.collect("frontdesk_register_jobs")])
         except BaseException:
             self.db.dispose()
             raise
@@ -81,12 +84,11 @@ class Desk:
                 actor = session.merge(actor, load=False)
             uow = UnitOfWork(desk=self, session=session, actor=actor, source=source)
             yield uow
+        if uow.queued:
+            self.jobs.send([(record.id, delay) for record, delay in uow.queued])
         pending = [event.id for event in uow.emitted if event.state == EventState.PENDING]
         if pending:
-            try:
-                self.dispatcher.deliver(pending)
-            except Exception:  # committed already; a later dispatch delivers what this one could not
-                log.exception("delivering events %s failed; they stay pending", pending)
+            self.jobs.deliver_events(pending)
 
     @contextmanager
     def reading(self, actor: Actor | None) -> Iterator[UnitOfWork]:
@@ -95,7 +97,8 @@ class Desk:
             yield UnitOfWork(desk=self, session=session, actor=actor, source="read")
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database and queue connections."""
+        self.jobs.close()
         self.db.dispose()
 
     def __enter__(self) -> Desk:

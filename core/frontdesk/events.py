@@ -13,13 +13,14 @@ import logging
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from frontdesk.db import utcnow
+from frontdesk.jobs import backoff
 from frontdesk.models import Event, EventFailure, EventState, Ticket, User
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("frontdesk.events")
 
 MAX_ATTEMPTS = 5
-BACKOFF = (timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 
 
 def has_consumers(desk: Desk, name: str) -> bool:
@@ -137,8 +137,7 @@ class Dispatcher:
                 log.error("plugin %r failed to handle event %s #%d: %s", plugin, event.name, event.id, error)
             open_failures = [f for f in failures.values() if not f.given_up]
             if open_failures:
-                step = min(max(f.attempts for f in open_failures), len(BACKOFF)) - 1
-                stored.next_attempt_at = now + BACKOFF[step]
+                stored.next_attempt_at = now + backoff(max(f.attempts for f in open_failures))
                 return "retrying"
             stored.next_attempt_at = None
             stored.delivered_at = now

@@ -19,6 +19,7 @@ from frontdesk import hookspec
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
+    from frontdesk.jobs import Job
     from frontdesk.models import Comment, Event, Ticket, User
     from frontdesk.permissions import Actor, Permission
     from frontdesk.plugins.types import NavItem
@@ -91,6 +92,18 @@ def frontdesk_register_permissions() -> list[Permission]:
 
     Names start with the plugin name and a dot. Each permission lists the roles that hold it;
     admins hold every permission. All results are combined.
+    """
+
+
+@hookspec
+def frontdesk_register_jobs() -> list[Job]:
+    """Return the background jobs this plugin runs: :class:`frontdesk.jobs.Job` objects.
+
+    A job is queued with ``desk.jobs.enqueue(name, **arguments)`` (or ``uow.enqueue`` to queue it
+    only if the transaction commits) and runs on a worker as ``function(desk, **arguments)``;
+    give it a ``schedule`` (``crontab(minute="*/5")``) to run it periodically instead. Names start
+    with the plugin name and a dot. Jobs run at least once, so they must be idempotent; pass ids,
+    not objects. Web and worker processes load the same plugins, so both know every job.
     """
 
 

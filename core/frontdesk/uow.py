@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from frontdesk.db import utcnow
 from frontdesk.events import has_consumers
-from frontdesk.models import Event, EventState, User
+from frontdesk.models import Event, EventState, JobRecord, User
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
@@ -25,6 +26,7 @@ class UnitOfWork:
     actor: Actor | None
     source: str
     emitted: list[Event] = field(default_factory=list)
+    queued: list[tuple[JobRecord, timedelta | None]] = field(default_factory=list)
 
     @property
     def actor_id(self) -> int | None:
@@ -49,6 +51,13 @@ class UnitOfWork:
         self.session.add(event)
         self.emitted.append(event)
         return event
+
+    def enqueue(self, job: str, /, *, delay: timedelta | None = None, **arguments: Any) -> JobRecord:
+        """Queue job ``job`` with JSON ``arguments`` if and when this transaction commits (see ``frontdesk.jobs``)."""
+        record = self.desk.jobs.record(job, arguments, delay=delay)
+        self.session.add(record)
+        self.queued.append((record, delay))
+        return record
 
     def require(self, permission: str) -> None:
         """Raise :class:`~frontdesk.errors.PermissionDenied` unless the actor holds ``permission``."""

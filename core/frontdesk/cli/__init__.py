@@ -11,6 +11,7 @@ from frontdesk.cli.base import CliState, FrontdeskGroup, echo_json, echo_table, 
 from frontdesk.cli.db import db
 from frontdesk.cli.demo import demo
 from frontdesk.cli.events import events
+from frontdesk.cli.jobs import jobs, worker
 from frontdesk.cli.people import group, org, user
 from frontdesk.cli.plugins import plugins
 from frontdesk.cli.setup import config, init
@@ -31,8 +32,10 @@ Getting started:
                                  open a ticket; `frontdesk ticket --help` shows the rest
   frontdesk token create --user EMAIL
                                  an API token for scripts (shown once)
+  frontdesk worker               run background jobs in a separate process (scale-out)
 
 Data lives in ./instance (FRONTDESK_INSTANCE); set FRONTDESK_DATABASE_URL to use PostgreSQL.
+Jobs queue in ./instance/queue.db, or in PostgreSQL (FRONTDESK_QUEUE_URL, default: the desk's database).
 Errors print one line and exit with 1; usage errors exit with 2. FRONTDESK_DEBUG=1 shows tracebacks.
 """
 
@@ -45,7 +48,7 @@ def make_cli() -> FrontdeskGroup:
     def cli() -> None:
         pass
 
-    for command in (init, config, db, plugins, user, group, org, ticket, demo, events, token):
+    for command in (init, config, db, plugins, user, group, org, ticket, demo, events, jobs, worker, token):
         cli.add_command(command)
     return cli  # type: ignore[return-value]
 

@@ -1,7 +1,17 @@
 """The core's models; importing this package registers their tables on ``Base.metadata``."""
 
 from frontdesk.models.auth import ApiToken, LoginFailure, TokenScope
+from frontdesk.models.automation import (
+    AutomationLogEntry,
+    Macro,
+    Notification,
+    NotificationTemplate,
+    Rule,
+    RuleFiring,
+    RuleKind,
+)
 from frontdesk.models.events import Event, EventFailure, EventState
+from frontdesk.models.jobs import JobRecord, JobState, PeriodicRun
 from frontdesk.models.people import Group, GroupMembership, Organization, Role, User
 from frontdesk.models.plugins import PluginSetting, PluginState
 from frontdesk.models.search import SearchDocument
@@ -24,6 +34,7 @@ from frontdesk.models.tickets import (
 __all__ = [
     "ApiToken",
     "Attachment",
+    "AutomationLogEntry",
     "Comment",
     "Event",
     "EventFailure",
@@ -31,13 +42,22 @@ __all__ = [
     "Group",
     "GroupMembership",
     "HistoryEntry",
+    "JobRecord",
+    "JobState",
     "LinkKind",
     "LoginFailure",
+    "Macro",
+    "Notification",
+    "NotificationTemplate",
     "Organization",
+    "PeriodicRun",
     "PluginSetting",
     "PluginState",
     "Priority",
     "Role",
+    "Rule",
+    "RuleFiring",
+    "RuleKind",
     "SearchDocument",
     "Status",
     "StatusCategory",

@@ -81,15 +81,20 @@ class User(Base):
 
 
 class Group(Base):
-    """A team and its ticket queue; agents see the tickets of the groups they belong to."""
+    """A team and its ticket queue; agents see the tickets of the groups they belong to.
+
+    ``escalates_to`` arranges groups as support levels (L1 -> L2 -> L3): escalating a ticket moves it there.
+    """
 
     __tablename__ = "groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    escalates_to_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    escalates_to: Mapped[Group | None] = relationship(remote_side=[id])
     memberships: Mapped[list[GroupMembership]] = relationship(back_populates="group", cascade="all, delete-orphan")
 
 

@@ -106,6 +106,8 @@ class Ticket(Base):
         Index("ix_tickets_organization", "organization_id", "updated_at", "id"),
         Index("ix_tickets_category", "status_category", "updated_at", "id"),
         Index("ix_tickets_updated", "updated_at", "id"),
+        # Time rules: "pending for more than 3 days" walks one category by the time it was entered.
+        Index("ix_tickets_category_entered", "status_category", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +127,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_requester_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_agent_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

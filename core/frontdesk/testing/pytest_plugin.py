@@ -54,12 +54,14 @@ def database_url(frontdesk_template_db: TemplateDatabase, tmp_path: Path) -> Ite
 
 @pytest.fixture
 def desk_config(tmp_path: Path, database_url: str) -> Config:
-    """Configuration of the test desk: strict plugins, a fixed secret key, a temporary instance folder."""
+    """Configuration of the test desk: strict plugins, a fixed secret key, a temporary instance folder,
+    and jobs run at once in the calling thread (a queue in memory)."""
     return Config(
         instance_path=tmp_path / "instance",
         database_url=database_url,
         secret_key="test-secret-key",  # noqa: S106
         strict_plugins=True,
+        queue_url="memory://",
     )
 
 

@@ -1,5 +1,7 @@
-"""Greets people from the command line and on a page."""
+"""Greets people from the command line, on a page and in the background."""
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -8,6 +10,7 @@ from marshmallow import Schema, fields
 
 from frontdesk import hookimpl
 from frontdesk.cli import pass_desk
+from frontdesk.jobs import Job
 from frontdesk.permissions import SYSTEM, Permission
 from frontdesk.plugins import NavItem
 from frontdesk_hello import services
@@ -42,6 +45,21 @@ def greet(desk, name: str) -> None:  # type: ignore[no-untyped-def]
     """Greet NAME and remember it."""
     with desk.action(SYSTEM, source="cli") as uow:
         click.echo(services.greet(uow, name))
+
+
+def greet_later(desk, name: str, seconds: float = 0) -> None:  # type: ignore[no-untyped-def]
+    """The background job: wait a little (a slow mail server, say), then greet."""
+    time.sleep(seconds)
+    with desk.action(SYSTEM, source="job") as uow:
+        services.greet(uow, name)
+
+
+@hookimpl
+def frontdesk_register_jobs() -> list[Job]:
+    return [
+        Job("hello.greet", greet_later),
+        Job("hello.greet_slowly", greet_later, lease=timedelta(seconds=2)),
+    ]
 
 
 @hookimpl

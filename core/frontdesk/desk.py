@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
+from frontdesk.automation import AUTOMATION_JOBS, Automation
 from frontdesk.config import Config
 from frontdesk.db import Database
 from frontdesk.events import Dispatcher
@@ -45,8 +46,9 @@ class Desk:
             )
             self.plugins.start(self)
             self.permissions = PermissionRegistry(self.plugins.calls.collect("frontdesk_register_permissions"))
+            self.automation = Automation(self)
             self.jobs = Jobs(self)
-            self.jobs.register([*CORE_JOBS, *self.plugins.calls.collect("frontdesk_register_jobs")])
+            self.jobs.register([*CORE_JOBS, *AUTOMATION_JOBS, *self.plugins.calls.collect("frontdesk_register_jobs")])
         except BaseException:
             self.db.dispose()
             raise
@@ -71,18 +73,19 @@ class Desk:
             return {row.name: row.enabled for row in session.scalars(select(PluginState))}
 
     @contextmanager
-    def action(self, actor: Actor, *, source: str) -> Iterator[UnitOfWork]:
+    def action(self, actor: Actor, *, source: str, chain: dict[str, Any] | None = None) -> Iterator[UnitOfWork]:
         """One service action: a unit of work in one transaction, committed when the block ends.
 
         :param actor: who acts (a user, or ``SYSTEM`` for the operator's CLI and jobs).
         :param source: the entry point, recorded in audit history (``web``, ``api``, ``cli``, ``mail``...).
+        :param chain: set by automation: the rule chain the events of this action continue.
         """
         with self.db.transaction() as session:
             # The service works on this session's own copy of the user, so a rolled-back action
             # never leaves the caller's object (e.g. the web request's current user) unusable.
             if isinstance(actor, User) and (state := inspect(actor)).detached and not state.modified:
                 actor = session.merge(actor, load=False)
-            uow = UnitOfWork(desk=self, session=session, actor=actor, source=source)
+            uow = UnitOfWork(desk=self, session=session, actor=actor, source=source, chain=chain)
             yield uow
         if uow.queued:
             self.jobs.send([(record.id, delay) for record, delay in uow.queued])

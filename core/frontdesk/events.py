@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -29,12 +30,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("frontdesk.events")
 
 MAX_ATTEMPTS = 5
+AUTOMATION = "automation"  # the consumer name the engine's failures are recorded under
 
 
 def has_consumers(desk: Desk, name: str) -> bool:
-    """Whether any enabled plugin implements the hook an event called ``name`` is delivered to."""
+    """Whether an enabled plugin implements the hook an event called ``name`` goes to, or a trigger listens."""
     hook = Event(name=name).hook_name
-    return hasattr(desk.plugins.pm.hook, hook) and bool(desk.plugins.calls.implementations(hook))
+    has_hook = hasattr(desk.plugins.pm.hook, hook) and bool(desk.plugins.calls.implementations(hook))
+    return has_hook or desk.automation.listens_to(name)
 
 
 @dataclass
@@ -45,6 +48,13 @@ class DispatchReport:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
+
+    def merge(self, other: DispatchReport) -> None:
+        """Add another pass's results to this report."""
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.waiting = [event_id for event_id in self.waiting if event_id not in other.delivered] + other.waiting
 
 
 class Dispatcher:
@@ -57,8 +67,27 @@ class Dispatcher:
         """Deliver these just-committed events (the inline path right after an action)."""
         if not event_ids:
             return DispatchReport()
-        query = select(Event).where(Event.id.in_(event_ids), Event.state == EventState.PENDING).order_by(Event.id)
-        return self._run(query, earlier_pending_blocks=True)
+        report = DispatchReport()
+        ids, tried = list(event_ids), set(event_ids)
+        while ids:
+            query = select(Event).where(Event.id.in_(ids), Event.state == EventState.PENDING).order_by(Event.id)
+            part = self._run(query, earlier_pending_blocks=True)
+            report.merge(part)
+            ids = [event_id for event_id in self._follow_ups(part) if event_id not in tried]
+            tried.update(ids)
+        return report
+
+    def _follow_ups(self, part: DispatchReport) -> list[int]:
+        """Events of the same tickets that waited for these (e.g. written by automation meanwhile)."""
+        done = part.delivered + part.failed
+        if not done:
+            return []
+        with self.desk.db.reading() as session:
+            tickets = select(Event.ticket_id).where(Event.id.in_(done), Event.ticket_id.is_not(None))
+            query = select(Event.id).where(
+                Event.state == EventState.PENDING, Event.ticket_id.in_(tickets), Event.id > min(done)
+            )
+            return list(session.scalars(query.order_by(Event.id).limit(1000)))
 
     def dispatch_pending(self, limit: int = 1000, now: datetime | None = None) -> DispatchReport:
         """Deliver up to ``limit`` pending events, oldest first (catch-up after a crash, retries)."""
@@ -97,15 +126,26 @@ class Dispatcher:
             return session.scalar(earlier.limit(1)) is not None
 
     def _deliver_one(self, event: Event, now: datetime) -> str:
-        has_hook = hasattr(self.desk.plugins.pm.hook, event.hook_name)
-        impls = self.desk.plugins.calls.implementations(event.hook_name) if has_hook else []
+        consumers = self._consumers(event)
         with self.desk.db.reading() as session:
             retry = {f.plugin: f for f in session.scalars(select(EventFailure).filter_by(event_id=event.id))}
             if retry:
-                impls = [impl for impl in impls if impl.plugin_name in retry and not retry[impl.plugin_name].given_up]
+                consumers = {
+                    name: call for name, call in consumers.items() if name in retry and not retry[name].given_up
+                }
             arguments = self._arguments(session, event)
-            errors = {impl.plugin_name: error for impl in impls if (error := _call(impl, arguments)) is not None}
+            errors = {name: error for name, call in consumers.items() if (error := _run(call, arguments)) is not None}
         return self._record(event, errors, now)
+
+    def _consumers(self, event: Event) -> dict[str, Callable[[dict[str, Any]], None]]:
+        """Who gets the event, by name: each plugin implementing its hook, then the automation engine."""
+        consumers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        if hasattr(self.desk.plugins.pm.hook, event.hook_name):
+            for impl in self.desk.plugins.calls.implementations(event.hook_name):
+                consumers[impl.plugin_name] = partial(_call_hook, impl)
+        if event.ticket_id is not None and self.desk.automation.listens_to(event.name):
+            consumers[AUTOMATION] = lambda arguments: self.desk.automation.handle_event(arguments["event"])
+        return consumers
 
     def _arguments(self, session: Session, event: Event) -> dict[str, Any]:
         ticket = None
@@ -145,10 +185,14 @@ class Dispatcher:
             return "failed" if failures else "delivered"
 
 
-def _call(impl: Any, arguments: dict[str, Any]) -> str | None:
-    """Call one hook implementation; return the error text if it raised."""
+def _call_hook(impl: Any, arguments: dict[str, Any]) -> None:
+    impl.function(**{name: arguments[name] for name in impl.argnames})
+
+
+def _run(call: Callable[[dict[str, Any]], None], arguments: dict[str, Any]) -> str | None:
+    """Hand the event to one consumer; return the error text if it raised."""
     try:
-        impl.function(**{name: arguments[name] for name in impl.argnames})
+        call(arguments)
     except Exception as exc:
         return "".join(traceback.format_exception_only(exc)).strip()
     return None

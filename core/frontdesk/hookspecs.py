@@ -18,9 +18,11 @@ from marshmallow import Schema
 from frontdesk import hookspec
 
 if TYPE_CHECKING:
+    from frontdesk.automation import ActionType, Field
     from frontdesk.desk import Desk
     from frontdesk.jobs import Job
     from frontdesk.models import Comment, Event, Ticket, User
+    from frontdesk.notifications import NotificationChannel
     from frontdesk.permissions import Actor, Permission
     from frontdesk.plugins.types import NavItem
     from frontdesk.uow import UnitOfWork
@@ -104,6 +106,37 @@ def frontdesk_register_jobs() -> list[Job]:
     give it a ``schedule`` (``crontab(minute="*/5")``) to run it periodically instead. Names start
     with the plugin name and a dot. Jobs run at least once, so they must be idempotent; pass ids,
     not objects. Web and worker processes load the same plugins, so both know every job.
+    """
+
+
+@hookspec
+def frontdesk_automation_fields() -> list[Field]:
+    """Return ticket properties automation rules can test: :class:`frontdesk.automation.Field` objects.
+
+    A field reads its value from the evaluation context (ticket, event, time), e.g. the SLA plugin's
+    ``sla.state``. Names start with the plugin name and a dot. Every operator that applies to the
+    field's kind (text, list, number, boolean) works on it; rules naming a field of a disabled plugin
+    stop matching until it is enabled again.
+    """
+
+
+@hookspec
+def frontdesk_automation_actions() -> list[ActionType]:
+    """Return actions automation rules and macros can take: :class:`frontdesk.automation.ActionType` objects.
+
+    Each has a marshmallow schema for its parameters (checked when a rule is saved) and a
+    ``perform(ctx, params)`` that changes the ticket through services in ``ctx.uow`` and returns
+    what it did in a few words for the automation log. Names start with the plugin name and a dot.
+    """
+
+
+@hookspec
+def frontdesk_notification_channels() -> list[NotificationChannel]:
+    """Return ways to deliver notifications: :class:`frontdesk.notifications.NotificationChannel` objects.
+
+    Every notification is stored in-app by the core; each channel returned here also gets it, in a
+    background job after commit, retried with backoff when ``deliver`` raises (the e-mail plugin
+    sends mail this way).
     """
 
 

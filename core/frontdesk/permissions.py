@@ -35,6 +35,7 @@ SYSTEM = SystemActor()
 Actor = User | SystemActor
 
 CORE_PERMISSIONS = (
+    Permission("automation.manage", "Create and change automation rules, shared macros and notification texts"),
     Permission("desk.configure", "Change desk-wide settings"),
     Permission("people.manage", "Create and change users, organizations and groups"),
     Permission("plugins.manage", "Enable, disable and configure plugins"),

@@ -27,6 +27,7 @@ class UnitOfWork:
     source: str
     emitted: list[Event] = field(default_factory=list)
     queued: list[tuple[JobRecord, timedelta | None]] = field(default_factory=list)
+    chain: dict[str, Any] | None = None
 
     @property
     def actor_id(self) -> int | None:
@@ -39,12 +40,15 @@ class UnitOfWork:
         An event nobody consumes is stored as already delivered, so the outbox holds only real work.
         """
         consumed = has_consumers(self.desk, name)
+        payload = dict(payload or {})
+        if self.chain is not None:  # caused by automation: the rules' loop protection follows the chain
+            payload["automation"] = self.chain
         event = Event(
             name=name,
             ticket_id=ticket_id,
             actor_id=self.actor_id,
             source=self.source,
-            payload=payload or {},
+            payload=payload,
             state=EventState.PENDING.value if consumed else EventState.DELIVERED.value,
             delivered_at=None if consumed else utcnow(),
         )

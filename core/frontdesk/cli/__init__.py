@@ -7,6 +7,7 @@ import logging
 import click
 
 from frontdesk import __version__
+from frontdesk.cli.automation import automation
 from frontdesk.cli.base import CliState, FrontdeskGroup, echo_json, echo_table, pass_desk
 from frontdesk.cli.db import db
 from frontdesk.cli.demo import demo
@@ -48,7 +49,7 @@ def make_cli() -> FrontdeskGroup:
     def cli() -> None:
         pass
 
-    for command in (init, config, db, plugins, user, group, org, ticket, demo, events, jobs, worker, token):
+    for command in (init, config, db, plugins, user, group, org, ticket, demo, automation, events, jobs, worker, token):
         cli.add_command(command)
     return cli  # type: ignore[return-value]
 

@@ -72,6 +72,7 @@ class GroupSchema(Schema):
     name = fields.String()
     description = fields.String()
     members = fields.Function(lambda group: sorted(m.user.email for m in group.memberships))
+    escalates_to = fields.Function(lambda group: group.escalates_to.name if group.escalates_to else None)
 
 
 class OrganizationCreateSchema(Schema):
@@ -109,10 +110,11 @@ class UserUpdateSchema(Schema):
 
 
 class GroupUpdateSchema(Schema):
-    """Changes to a group; only the fields given change."""
+    """Changes to a group; only the fields given change. ``escalates_to`` names the next support level."""
 
     name = fields.String(validate=NAME)
     description = fields.String(validate=validate.Length(max=2000))
+    escalates_to = fields.String(allow_none=True, validate=NAME)
 
     @post_load
     def normalize(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

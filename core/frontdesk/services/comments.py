@@ -52,6 +52,11 @@ def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any], attachments:
     uow.desk.plugins.pm.hook.frontdesk_ticket_before_comment(ticket=ticket, comment=comment, actor=uow.actor, uow=uow)
     uow.session.add(comment)
     changes = ChangeSet()
+    if comment.public and uow.actor_id is not None:  # the clocks time rules measure from
+        if uow.actor_id == ticket.requester_id:
+            ticket.last_requester_reply_at = now
+        elif staff:
+            ticket.last_agent_reply_at = now
     if comment.public:
         with uow.session.no_autoflush:  # the status look-up must not write the ticket half-changed
             _status_after_reply(uow, ticket, staff, changes, now)

@@ -174,11 +174,14 @@ def remove_member(uow: UnitOfWork, group_name: str, email: str) -> None:
 
 
 def update_group(uow: UnitOfWork, group_id: int, data: dict[str, Any]) -> Group:
-    """Rename a group or change its description; names stay unique regardless of case."""
+    """Rename a group, change its description or its next support level; names stay unique regardless of case."""
     uow.require("people.manage")
     values = load(GroupUpdateSchema(), data)
     group = group_by_id(uow, group_id)
-    changes = _apply_named(uow, group, values)
+    changes = {}
+    if "escalates_to" in values:
+        changes = _set_next_level(uow, group, values.pop("escalates_to"))
+    changes |= _apply_named(uow, group, values)
     if changes:
         uow.emit("group.updated", payload={"group_id": group.id, "changes": changes})
     return group
@@ -372,6 +375,20 @@ def _apply_named(uow: UnitOfWork, obj: Group | Organization, values: dict[str, A
             setattr(obj, field, new)
     uow.session.flush()
     return changes
+
+
+def _set_next_level(uow: UnitOfWork, group: Group, name: str | None) -> dict[str, list[Any]]:
+    """Point ``group`` at the group tickets escalate to; levels must not loop back."""
+    target = _existing(uow, Group, "escalates_to", name) if name else None
+    step = target
+    while step is not None:
+        if step.id == group.id:
+            raise ValidationError({"escalates_to": ["levels would loop back to this group"]})
+        step = step.escalates_to
+    old = group.escalates_to.name if group.escalates_to else None
+    group.escalates_to = target
+    new = target.name if target else None
+    return {"escalates_to": [old, new]} if old != new else {}
 
 
 def _existing(uow: UnitOfWork, model: type[Group] | type[Organization], field: str, name: str) -> Any:

@@ -161,6 +161,9 @@ def upgrade() -> None:
             batch_op.f("fk_groups_escalates_to_id_groups"), "groups", ["escalates_to_id"], ["id"], ondelete="SET NULL"
         )
 
+    with op.batch_alter_table("group_members", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_assigned_at", frontdesk.db.UTCDateTime(), nullable=True))
+
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_requester_reply_at", frontdesk.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("last_agent_reply_at", frontdesk.db.UTCDateTime(), nullable=True))
@@ -172,6 +175,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tickets_category_entered")
         batch_op.drop_column("last_agent_reply_at")
         batch_op.drop_column("last_requester_reply_at")
+
+    with op.batch_alter_table("group_members", schema=None) as batch_op:
+        batch_op.drop_column("last_assigned_at")
 
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_groups_escalates_to_id_groups"), type_="foreignkey")

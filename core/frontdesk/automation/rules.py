@@ -1,0 +1,150 @@
+"""Rules as data: validating what an admin (or a YAML file) wrote, and the compiled form the engine evaluates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from frontdesk.automation.actions import ActionType, validate_action
+from frontdesk.automation.conditions import ANCHORS, OPERATORS, VALUELESS, Context, Field, compare
+from frontdesk.errors import ValidationError
+from frontdesk.models import Rule, RuleKind
+from frontdesk.schemas import load
+
+MAX_CONDITIONS = 50
+MAX_ACTIONS = 20
+
+
+class RuleSchema(Schema):
+    """A rule as admins write it (API, form, YAML)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    kind = fields.String(load_default=RuleKind.TRIGGER.value, validate=validate.OneOf([k.value for k in RuleKind]))
+    enabled = fields.Boolean(load_default=True)
+    events = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    match = fields.String(load_default="all", validate=validate.OneOf(["all", "any"]))
+    conditions = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=MAX_CONDITIONS))
+    actions = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=MAX_ACTIONS))
+
+
+def validate_rule(
+    data: dict[str, Any], known_fields: dict[str, Field], known_actions: dict[str, ActionType], *, partial: bool = False
+) -> dict[str, Any]:
+    """The rule's values, checked: fields, operators and values of conditions; types and parameters of actions."""
+    values = load(RuleSchema(), data, partial=partial)
+    if "name" in values:
+        values["name"] = values["name"].strip()
+        if not values["name"]:
+            raise ValidationError({"name": ["must not be blank"]})
+    if "conditions" in values:
+        values["conditions"] = [
+            _condition(condition, known_fields, f"conditions.{n}") for n, condition in enumerate(values["conditions"])
+        ]
+    if "actions" in values:
+        values["actions"] = [
+            validate_action(action, known_actions, f"actions.{n}") for n, action in enumerate(values["actions"])
+        ]
+    kind = values.get("kind")
+    if kind == RuleKind.TRIGGER and not partial and not values["events"]:
+        raise ValidationError({"events": ["a trigger needs at least one event, e.g. ticket.created"]})
+    if kind == RuleKind.TIME and not partial:
+        if values["events"]:
+            raise ValidationError({"events": ["time rules run on a schedule, not on events"]})
+        if not any(c["field"] in ANCHORS for c in values["conditions"]):
+            raise ValidationError({"conditions": ["a time rule needs an 'hours since ...' condition"]})
+    return values
+
+
+def _condition(raw: dict[str, Any], known: dict[str, Field], where: str) -> dict[str, Any]:
+    name, op = raw.get("field"), raw.get("op")
+    unknown = sorted(set(raw) - {"field", "op", "value"})
+    if unknown:
+        raise ValidationError({where: [f"unknown keys: {', '.join(unknown)}"]})
+    if name not in known:
+        raise ValidationError({f"{where}.field": [f"unknown field {name!r}; known: {', '.join(sorted(known))}"]})
+    found = known[name]
+    if op not in OPERATORS or found.kind not in OPERATORS[op][1]:
+        allowed = [o for o, (_, kinds) in OPERATORS.items() if found.kind in kinds]
+        raise ValidationError({f"{where}.op": [f"{op!r} does not apply to {name}; use one of: {', '.join(allowed)}"]})
+    condition: dict[str, Any] = {"field": name, "op": op}
+    if op in VALUELESS:
+        return condition
+    if "value" not in raw:
+        raise ValidationError({f"{where}.value": ["a value is required"]})
+    condition["value"] = _value(raw["value"], op, found, f"{where}.value")
+    return condition
+
+
+def _value(value: Any, op: str, found: Field, where: str) -> Any:
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ValidationError({where: ["a list of texts is required"]})
+        return value
+    if found.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError({where: ["a number is required"]})
+        return value
+    if found.kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValidationError({where: ["true or false is required"]})
+        return value
+    if not isinstance(value, str) or not value.strip() or len(value) > 1000:
+        raise ValidationError({where: ["a text of 1 to 1000 characters is required"]})
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to evaluate: its conditions bound to their fields."""
+
+    id: int
+    name: str
+    kind: str
+    events: frozenset[str]
+    match: str
+    conditions: tuple[tuple[Field, str, Any], ...]
+    actions: tuple[dict[str, Any], ...]
+    anchors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rule: Rule, known: dict[str, Field]) -> CompiledRule | None:
+        """Compile a stored rule; None when it names a field no loaded plugin provides (it cannot match)."""
+        if any(c.get("field") not in known for c in rule.conditions):
+            return None
+        conditions = tuple((known[c["field"]], c["op"], c.get("value")) for c in rule.conditions)
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            kind=rule.kind,
+            events=frozenset(rule.events),
+            match=rule.match,
+            conditions=conditions,
+            actions=tuple(rule.actions),
+            anchors=tuple(ANCHORS[f.name] for f, _, _ in conditions if f.name in ANCHORS),
+        )
+
+    def evaluate(self, ctx: Context) -> tuple[bool, int | None, Any]:
+        """``(matched, index of the deciding failed condition, its actual value)``."""
+        if not self.conditions:
+            return True, None, None
+        changes = ctx.changes if ctx.event is not None else {}
+        last_failed: tuple[int | None, Any] = (None, None)
+        for index, (found, op, expected) in enumerate(self.conditions):
+            actual = found.read(ctx)
+            ok = compare(op, actual, expected, changes, found.name)
+            if self.match == "all" and not ok:
+                return False, index, actual
+            if self.match == "any" and ok:
+                return True, None, None
+            last_failed = (index, actual)
+        if self.match == "all":
+            return True, None, None
+        return False, *last_failed
+
+    def episode(self, ctx: Context) -> str:
+        """Which stay of the ticket this time-rule firing belongs to: the times its clocks started from."""
+        stamps = [getattr(ctx.ticket, anchor) for anchor in self.anchors]
+        return "|".join(stamp.isoformat() if stamp else "-" for stamp in stamps) or "once"

@@ -1,0 +1,131 @@
+"""Macros: canned responses with field changes that agents apply to a ticket in one step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import or_, select
+
+from frontdesk.automation.actions import validate_action
+from frontdesk.automation.templates import check, person, render, ticket_values
+from frontdesk.db import utcnow
+from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from frontdesk.models import Macro, Ticket
+from frontdesk.schemas import load
+from frontdesk.services.comments import add_comment
+from frontdesk.services.tickets import get_ticket
+from frontdesk.uow import UnitOfWork
+
+MACRO_ACTIONS = ("set", "add_tags", "remove_tags", "assign", "escalate")
+
+
+class MacroSchema(Schema):
+    """A macro as agents write it."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+    public = fields.Boolean(load_default=True)
+    actions = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=20))
+    shared = fields.Boolean(load_default=False)
+
+
+def list_macros(uow: UnitOfWork) -> list[Macro]:
+    """The macros the acting agent can apply: the shared ones and their own."""
+    uow.require("tickets.work")
+    query = select(Macro).where(or_(Macro.owner_id.is_(None), Macro.owner_id == uow.actor_id))
+    return list(uow.session.scalars(query.order_by(Macro.owner_id.is_not(None), Macro.position, Macro.name)))
+
+
+def get_macro(uow: UnitOfWork, macro_id: int) -> Macro:
+    """A macro the acting agent can see."""
+    uow.require("tickets.work")
+    macro = uow.session.get(Macro, macro_id)
+    if macro is None or (macro.owner_id is not None and macro.owner_id != uow.actor_id):
+        raise NotFound(f"no macro #{macro_id}")
+    return macro
+
+
+def create_macro(uow: UnitOfWork, data: dict[str, Any]) -> Macro:
+    """Add a personal macro, or a shared one (``shared``, needs ``automation.manage``)."""
+    uow.require("tickets.work")
+    values = _validated(uow, data)
+    shared = values.pop("shared")
+    if shared:
+        uow.require("automation.manage")
+    elif uow.actor_id is None:
+        raise ValidationError({"shared": ["the system can only create shared macros"]})
+    now = utcnow()
+    macro = Macro(**values, owner_id=None if shared else uow.actor_id, created_at=now, updated_at=now)
+    uow.session.add(macro)
+    uow.session.flush()
+    uow.emit("macro.created", payload={"macro_id": macro.id, "name": macro.name})
+    return macro
+
+
+def update_macro(uow: UnitOfWork, macro_id: int, data: dict[str, Any]) -> Macro:
+    """Change a macro: your own, or a shared one with ``automation.manage``."""
+    macro = _editable(uow, macro_id)
+    current = {
+        "name": macro.name,
+        "description": macro.description,
+        "body": macro.body,
+        "public": macro.public,
+        "actions": macro.actions,
+        "shared": macro.owner_id is None,
+    }
+    values = _validated(uow, {**current, **data})
+    if values.pop("shared") != current["shared"]:
+        raise ValidationError({"shared": ["copy the macro to share or unshare it"]})
+    for key, value in values.items():
+        setattr(macro, key, value)
+    macro.updated_at = utcnow()
+    uow.emit("macro.updated", payload={"macro_id": macro.id})
+    return macro
+
+
+def delete_macro(uow: UnitOfWork, macro_id: int) -> None:
+    """Remove a macro: your own, or a shared one with ``automation.manage``."""
+    macro = _editable(uow, macro_id)
+    uow.session.delete(macro)
+    uow.emit("macro.deleted", payload={"macro_id": macro_id})
+
+
+def apply_macro(uow: UnitOfWork, macro_id: int, number: int, version: int | None = None) -> Ticket:
+    """Apply a macro to a ticket as the acting agent: its field changes, then its reply or note.
+
+    ``version`` (optional) must be the ticket's current version, as for any edit.
+    """
+    macro = get_macro(uow, macro_id)
+    ticket = get_ticket(uow, number)
+    if version is not None and version != ticket.version:
+        raise Conflict(f"ticket #{number} was changed by someone else; reload it and apply the macro again")
+    uow.desk.automation.run_actions(uow, ticket.id, macro.actions, agent=uow.actor)
+    if macro.body.strip():
+        refreshed = uow.session.get(Ticket, ticket.id)
+        assert refreshed is not None
+        values = {"ticket": ticket_values(refreshed), "agent": person(uow.actor)}
+        add_comment(uow, number, {"body": render(macro.body, values), "public": macro.public})
+    uow.emit("macro.applied", ticket_id=ticket.id, payload={"macro_id": macro.id, "name": macro.name})
+    return get_ticket(uow, number)
+
+
+def _validated(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    values = load(MacroSchema(), data)
+    values["name"] = values["name"].strip()
+    if not values["name"]:
+        raise ValidationError({"name": ["must not be blank"]})
+    check(values["body"], "body")
+    types = {name: kind for name, kind in uow.desk.automation.actions.items() if name in MACRO_ACTIONS or "." in name}
+    values["actions"] = [validate_action(a, types, f"actions.{n}") for n, a in enumerate(values["actions"])]
+    if not values["actions"] and not values["body"].strip():
+        raise ValidationError({"body": ["a macro needs a text or at least one action"]})
+    return values
+
+
+def _editable(uow: UnitOfWork, macro_id: int) -> Macro:
+    macro = get_macro(uow, macro_id)
+    if macro.owner_id is None and not uow.can("automation.manage"):
+        raise PermissionDenied("only admins change shared macros")
+    return macro

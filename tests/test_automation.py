@@ -491,7 +491,7 @@ def test_automation_run_cli_accepts_a_time(desk: Desk, cli: Any) -> None:
     moment = (ticket.status_changed_at + timedelta(days=4)).replace(tzinfo=None).isoformat(timespec="minutes")
     result = cli("automation", "run", "--now", moment)
     assert result.output.strip() == f"Remind pending: checked 1, acted on 1: #{ticket.number}"
-    assert cli("automation", "run", "--now", moment).output.strip() == "Remind pending: checked 1, acted on 0"
+    assert cli("automation", "run", "--now", moment).output.strip() == "Remind pending: checked 0, acted on 0"
     bad = cli("automation", "run", "--now", "tomorrow")
     assert bad.exit_code == 2
     assert "is not an ISO date and time" in bad.output

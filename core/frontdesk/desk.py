@@ -73,12 +73,16 @@ class Desk:
             return {row.name: row.enabled for row in session.scalars(select(PluginState))}
 
     @contextmanager
-    def action(self, actor: Actor, *, source: str, chain: dict[str, Any] | None = None) -> Iterator[UnitOfWork]:
+    def action(
+        self, actor: Actor, *, source: str, chain: dict[str, Any] | None = None, deliver: bool = True
+    ) -> Iterator[UnitOfWork]:
         """One service action: a unit of work in one transaction, committed when the block ends.
 
         :param actor: who acts (a user, or ``SYSTEM`` for the operator's CLI and jobs).
         :param source: the entry point, recorded in audit history (``web``, ``api``, ``cli``, ``mail``...).
         :param chain: set by automation: the rule chain the events of this action continue.
+        :param deliver: queue the delivery of this action's events after commit; the dispatcher turns
+            it off for the actions of triggers it runs, because it goes on with those events itself.
         """
         with self.db.transaction() as session:
             # The service works on this session's own copy of the user, so a rolled-back action
@@ -90,7 +94,7 @@ class Desk:
         if uow.queued:
             self.jobs.send([(record.id, delay) for record, delay in uow.queued])
         pending = [event.id for event in uow.emitted if event.state == EventState.PENDING]
-        if pending:
+        if pending and deliver:
             self.jobs.deliver_events(pending)
 
     @contextmanager

@@ -7,6 +7,7 @@ the actual value so the automation log can say why a rule did not match.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,13 +33,28 @@ class Context:
     comment: Comment | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
+    def value(self, found: Field) -> Any:
+        """The field's value in this evaluation, read once however many rules test it."""
+        try:
+            return self.cache[found.name]
+        except KeyError:
+            value = self.cache[found.name] = found.read(self)
+            return value
+
     @property
     def changes(self) -> dict[str, list[Any]]:
         """``{field: [old, new]}`` of the event; a new ticket counts as every field changed from nothing."""
+        try:
+            return self.cache[" changes"]
+        except KeyError:
+            changes = self.cache[" changes"] = self._changes()
+            return changes
+
+    def _changes(self) -> dict[str, list[Any]]:
         if self.event is None:
             return {}
         if self.event.name == "ticket.created":
-            return {name: [None, FIELDS_BY_NAME[name].read(self)] for name in CHANGEABLE}
+            return {name: [None, self.value(FIELDS_BY_NAME[name])] for name in CHANGEABLE}
         if self.event.name in ("ticket.status_changed", "ticket.assigned"):
             key = "status" if self.event.name == "ticket.status_changed" else "assignee"
             return {key: [self.event.payload.get("from"), self.event.payload.get("to")]}
@@ -80,40 +96,50 @@ OPERATORS: dict[str, tuple[str, frozenset[str]]] = {
     "lte": ("is at most", frozenset({"number"})),
 }
 VALUELESS = frozenset({"present", "absent", "changed"})
+CHANGE_OPS = frozenset({"changed", "changed_to", "changed_from"})
 
 
 def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-def compare(op: str, actual: Any, expected: Any, changes: dict[str, list[Any]] | None = None, name: str = "") -> bool:
-    """Whether ``actual`` satisfies ``op`` against ``expected`` (text compares ignoring case)."""
+def predicate(op: str, expected: Any) -> Callable[[Any], bool]:
+    """The test of ``op`` against ``expected``, prepared once per rule (text compares ignoring case).
+
+    Change operators test the field's ``[old, new]`` pair from the event (None when it did not change).
+    """
     if op in ("changed", "changed_to", "changed_from"):
-        change = (changes or {}).get(name)
-        if change is None:
-            return False
         if op == "changed":
-            return True
-        return _fold(change[1 if op == "changed_to" else 0]) == _fold(expected)
+            return lambda change: change is not None
+        side, wanted = (1 if op == "changed_to" else 0), _fold(expected)
+        return lambda change: change is not None and _fold(change[side]) == wanted
     if op == "present":
-        return actual not in (None, "", [])
+        return lambda actual: actual not in (None, "", [])
     if op == "absent":
-        return actual in (None, "", [])
+        return lambda actual: actual in (None, "", [])
     if op in ("is", "is_not"):
-        equal = _fold(actual) == _fold(expected)
-        return equal if op == "is" else not equal
+        wanted, same = _fold(expected), op == "is"
+        return lambda actual: (_fold(actual) == wanted) is same
     if op in ("in", "not_in"):
-        inside = _fold(actual) in {_fold(item) for item in expected}
-        return inside if op == "in" else not inside
+        allowed, inside = {_fold(item) for item in expected}, op == "in"
+        return lambda actual: (_fold(actual) in allowed) is inside
     if op in ("contains", "not_contains"):
-        if isinstance(actual, list):
-            found = _fold(expected) in {_fold(item) for item in actual}
-        else:
-            found = actual is not None and _fold(expected) in _fold(actual)
-        return found if op == "contains" else not found
-    if actual is None:
-        return False
-    return {"gt": actual > expected, "gte": actual >= expected, "lt": actual < expected, "lte": actual <= expected}[op]
+        wanted, found = _fold(expected), op == "contains"
+
+        def contains(actual: Any) -> bool:
+            if isinstance(actual, list):
+                return any(_fold(item) == wanted for item in actual) is found
+            return (isinstance(actual, str) and wanted in actual.casefold()) is found
+
+        return contains
+    compare_to = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
+    return lambda actual: actual is not None and compare_to(actual, expected)
+
+
+def compare(op: str, actual: Any, expected: Any, changes: dict[str, list[Any]] | None = None, name: str = "") -> bool:
+    """Whether ``actual`` (or, for change operators, the change of field ``name``) satisfies ``op``."""
+    test = predicate(op, expected)
+    return test((changes or {}).get(name)) if op in CHANGE_OPS else test(actual)
 
 
 def describe(condition: dict[str, Any], fields: dict[str, Field] | None = None) -> str:
@@ -202,8 +228,8 @@ CORE_FIELDS: tuple[Field, ...] = (
 FIELDS_BY_NAME = {f.name: f for f in CORE_FIELDS}
 CHANGEABLE = ("status", "priority", "type", "group", "assignee", "tags")
 
-# The ticket column each "hours since" field measures from: time rules filter on it in SQL and act
-# once per value of it (one "episode": e.g. one stay in pending).
+# The ticket column each "hours since" field measures from: time rules filter on it in SQL, and act
+# once per value of the first one they test (one episode: e.g. one stay in pending).
 ANCHORS = {
     "hours_since_created": "created_at",
     "hours_since_updated": "updated_at",

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from frontdesk.automation.actions import CORE_ACTIONS, ActionContext, ActionType, template_values
@@ -44,6 +48,38 @@ def load_ticket(session: Session, ticket_id: int) -> Ticket | None:
     )
 
 
+def _tickets(session: Session, ids: set[int]) -> dict[int, Ticket]:
+    if not ids:
+        return {}
+    query = select(Ticket).where(Ticket.id.in_(ids)).options(selectinload(Ticket.tags), selectinload(Ticket.ccs))
+    return {ticket.id: ticket for ticket in session.scalars(query)}
+
+
+def _comments(session: Session, events: Sequence[Event]) -> dict[int, Comment]:
+    """The comment each ``ticket.commented`` event is about, by event id."""
+    wanted = {e.id: e.payload["comment_id"] for e in events if isinstance(e.payload.get("comment_id"), int)}
+    if not wanted:
+        return {}
+    found = {c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(set(wanted.values()))))}
+    return {event_id: found[comment_id] for event_id, comment_id in wanted.items() if comment_id in found}
+
+
+def _expand(outcome: Any) -> dict[str, Any]:
+    """A log outcome as a dict (a rule that did not match is stored as ``[rule, condition, value]``)."""
+    if isinstance(outcome, list):
+        return {"rule": outcome[0], "matched": False, "failed": outcome[1], "actual": outcome[2]}
+    return outcome
+
+
+@dataclass
+class Plan:
+    """What the triggers make of one event: the log outcomes, the rules that matched, the chain to continue."""
+
+    chain: dict[str, Any]
+    outcomes: list[Any] = field(default_factory=list)
+    matched: list[CompiledRule] = field(default_factory=list)
+
+
 def jsonable(value: Any) -> Any:
     """A condition's actual value as it can be stored in the log."""
     if isinstance(value, datetime):
@@ -67,6 +103,7 @@ class Automation:
             a.name: a for a in (*CORE_ACTIONS, *desk.plugins.calls.collect("frontdesk_automation_actions"))
         }
         self._book: dict[str, list[CompiledRule]] | None = None
+        self._by_event: dict[str, list[CompiledRule]] = {}
         self._stamp: Any = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -89,7 +126,7 @@ class Automation:
     def _refresh(self) -> None:
         self._checked_at = time.monotonic()
         if not self.desk.db.exists() or not self.desk.db.has_table(Rule.__tablename__):
-            self._book = {}
+            self._book, self._by_event = {}, {}
             return
         with self.desk.db.reading() as session:
             stamp = tuple(session.execute(select(func.count(Rule.id), func.max(Rule.updated_at))).one())
@@ -100,66 +137,129 @@ class Automation:
                 compiled = CompiledRule.of(rule, self.fields)
                 if compiled is not None:
                     book.setdefault(rule.kind, []).append(compiled)
-        self._book, self._stamp = book, stamp
+        by_event: dict[str, list[CompiledRule]] = {}
+        for rule in book[RuleKind.TRIGGER]:
+            for name in rule.events:
+                by_event.setdefault(name, []).append(rule)
+        self._book, self._stamp, self._by_event = book, stamp, by_event
 
     def listens_to(self, event_name: str) -> bool:
         """Whether an enabled trigger reacts to events called ``event_name``."""
-        return any(event_name in rule.events for rule in self.rules(RuleKind.TRIGGER))
+        return bool(self.listening(event_name))
+
+    def listening(self, event_name: str) -> list[CompiledRule]:
+        """The enabled triggers that react to events called ``event_name``, in order."""
+        self.rules(RuleKind.TRIGGER)
+        return self._by_event.get(event_name, [])
 
     # Triggers
 
+    def handle_events(self, events: Sequence[Event]) -> dict[int, str]:
+        """Run the triggers for a batch of committed events; return the error of each event that failed.
+
+        Reads are shared by the batch and the log rows of events that matched nothing are written
+        together; an event whose rules act runs in its own transaction, and a later event of a
+        ticket changed that way is evaluated afresh.
+        """
+        errors: dict[int, str] = {}
+        now = utcnow()
+        with self.desk.db.reading() as session:
+            ids = [event.id for event in events]
+            logged = set(
+                session.scalars(select(AutomationLogEntry.event_id).where(AutomationLogEntry.event_id.in_(ids)))
+            )
+            tickets = _tickets(session, {event.ticket_id for event in events if event.ticket_id is not None})
+            comments = _comments(session, events)
+            plans: list[tuple[Event, Plan | None]] = []
+            changed: set[int] = set()
+            for event in events:
+                if event.id in logged or event.ticket_id not in tickets:
+                    continue
+                if event.ticket_id in changed:
+                    plans.append((event, None))
+                    continue
+                ctx = Context(self.desk, tickets[event.ticket_id], now, event, comments.get(event.id))
+                plan = self._plan(event, ctx)
+                plans.append((event, plan))
+                if plan.matched:
+                    changed.add(event.ticket_id)
+        quiet = [(event, plan) for event, plan in plans if plan is not None and not plan.matched]
+        if quiet:
+            self._log_quietly(quiet)
+        for event, plan in plans:
+            if plan is not None and not plan.matched:
+                continue
+            try:
+                self._act(event, plan)
+            except Exception as exc:
+                errors[event.id] = "".join(traceback.format_exception_only(exc)).strip()
+        return errors
+
     def handle_event(self, event: Event) -> None:
-        """Evaluate the triggers listening to ``event`` on its ticket and run the matching ones (once per event)."""
-        if event.ticket_id is None:
-            return
-        rules = [rule for rule in self.rules(RuleKind.TRIGGER) if event.name in rule.events]
-        if not rules:
-            return
+        """Run the triggers for one committed event (once: a redelivered event is recognised by its log row)."""
+        errors = self.handle_events([event])
+        if errors:
+            raise RuntimeError(errors[event.id])
+
+    def _plan(self, event: Event, ctx: Context) -> Plan:
+        """Which listening rules match the event, and the log outcome of each."""
         chain = event.payload.get("automation") or {}
         depth, fired = chain.get("depth", 0), set(chain.get("fired", ()))
-        with self.desk.db.reading() as session:
-            if session.scalar(select(AutomationLogEntry.id).where(AutomationLogEntry.event_id == event.id)):
-                return  # delivered twice: acted already
-            ticket = load_ticket(session, event.ticket_id)
-            if ticket is None:
-                return
-            comment_id = event.payload.get("comment_id")
-            comment = session.get(Comment, comment_id) if isinstance(comment_id, int) else None
-            ctx = Context(self.desk, ticket, utcnow(), event, comment)
-            outcomes, matched = [], []
-            for rule in rules:
-                if depth >= MAX_DEPTH:
-                    outcomes.append({"rule": rule.id, "matched": False, "skipped": "the chain of rules is too long"})
-                elif rule.id in fired:
-                    outcomes.append({"rule": rule.id, "matched": False, "skipped": "fired earlier in this chain"})
-                else:
-                    outcome, ok = self.evaluate(rule, ctx)
-                    outcomes.append(outcome)
-                    if ok:
-                        matched.append(rule)
-        next_chain = {
-            "origin": chain.get("origin", event.id),
-            "depth": depth + 1,
-            "fired": sorted(fired | {rule.id for rule in matched}),
-        }
-        with self.desk.action(SYSTEM, source="automation", chain=next_chain) as uow:
-            self.perform(uow, event.ticket_id, matched, outcomes)
+        plan = Plan(chain={"origin": chain.get("origin", event.id), "depth": depth + 1, "fired": sorted(fired)})
+        for rule in self.listening(event.name):
+            if depth >= MAX_DEPTH:
+                plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "the chain of rules is too long"})
+            elif rule.id in fired:
+                plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "fired earlier in this chain"})
+            else:
+                outcome, ok = self.evaluate(rule, ctx)
+                plan.outcomes.append(outcome)
+                if ok:
+                    plan.matched.append(rule)
+        plan.chain["fired"] = sorted(fired | {rule.id for rule in plan.matched})
+        return plan
+
+    def _act(self, event: Event, plan: Plan | None) -> None:
+        """Run one event's matched rules and write its log row, in one transaction."""
+        assert event.ticket_id is not None
+        if plan is None:  # its ticket changed earlier in the batch: evaluate it as it is now
+            with self.desk.db.reading() as session:
+                if session.scalar(select(AutomationLogEntry.id).where(AutomationLogEntry.event_id == event.id)):
+                    return
+                ticket = load_ticket(session, event.ticket_id)
+                if ticket is None:
+                    return
+                comment = _comments(session, [event]).get(event.id)
+                plan = self._plan(event, Context(self.desk, ticket, utcnow(), event, comment))
+        with self.desk.action(SYSTEM, source="automation", chain=plan.chain, deliver=False) as uow:
+            self.perform(uow, event.ticket_id, plan.matched, plan.outcomes)
             uow.session.add(
-                AutomationLogEntry(ticket_id=event.ticket_id, event_id=event.id, trigger=event.name, outcomes=outcomes)
+                AutomationLogEntry(
+                    ticket_id=event.ticket_id, event_id=event.id, trigger=event.name, outcomes=plan.outcomes
+                )
             )
 
-    def evaluate(self, rule: CompiledRule, ctx: Context) -> tuple[dict[str, Any], bool]:
+    def _log_quietly(self, quiet: list[tuple[Event, Plan]]) -> None:
+        """Log rows of events whose rules all passed them by, in one statement (a duplicate delivery is ignored)."""
+        now = utcnow()
+        rows = [
+            {"ticket_id": e.ticket_id, "event_id": e.id, "trigger": e.name, "outcomes": p.outcomes, "created_at": now}
+            for e, p in quiet
+        ]
+        insert_ = pg_insert if self.desk.db.backend == "postgresql" else sqlite_insert
+        with self.desk.db.transaction() as session:
+            session.execute(insert_(AutomationLogEntry).on_conflict_do_nothing(), rows)
+
+    def evaluate(self, rule: CompiledRule, ctx: Context) -> tuple[Any, bool]:
         """One rule against one ticket: its log outcome and whether it matched."""
         ok, index, actual = rule.evaluate(ctx)
         if ok:
             return {"rule": rule.id, "matched": True}, True
-        return {"rule": rule.id, "matched": False, "failed": index, "actual": jsonable(actual)}, False
+        return [rule.id, index, jsonable(actual)], False  # the common case, kept small: [rule, condition, value]
 
-    def perform(
-        self, uow: UnitOfWork, ticket_id: int, rules: list[CompiledRule], outcomes: list[dict[str, Any]]
-    ) -> None:
+    def perform(self, uow: UnitOfWork, ticket_id: int, rules: list[CompiledRule], outcomes: list[Any]) -> None:
         """Run the actions of the matched ``rules`` on the ticket, each rule in its own savepoint."""
-        by_rule = {outcome["rule"]: outcome for outcome in outcomes}
+        by_rule = {outcome["rule"]: outcome for outcome in outcomes if isinstance(outcome, dict)}
         for rule in rules:
             outcome = by_rule[rule.id]
             try:
@@ -192,12 +292,13 @@ class Automation:
 
     def explain(self, session: Session, entries: list[AutomationLogEntry]) -> list[dict[str, Any]]:
         """Log entries in words: for each rule, matched or not and why, and what it did."""
-        rule_ids = {o["rule"] for entry in entries for o in entry.outcomes if o.get("rule") is not None}
+        expanded = {entry.id: [_expand(o) for o in entry.outcomes] for entry in entries}
+        rule_ids = {o["rule"] for outcomes in expanded.values() for o in outcomes if o.get("rule") is not None}
         rules = {r.id: r for r in session.scalars(select(Rule).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
         shown = []
         for entry in entries:
             lines = []
-            for outcome in entry.outcomes:
+            for outcome in expanded[entry.id]:
                 rule = rules.get(outcome.get("rule"))
                 lines.append(
                     {

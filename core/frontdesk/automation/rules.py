@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from frontdesk.automation.actions import ActionType, validate_action
-from frontdesk.automation.conditions import ANCHORS, OPERATORS, VALUELESS, Context, Field, compare
+from frontdesk.automation.conditions import ANCHORS, CHANGE_OPS, OPERATORS, VALUELESS, Context, Field, predicate
 from frontdesk.errors import ValidationError
 from frontdesk.models import Rule, RuleKind
 from frontdesk.schemas import load
@@ -105,16 +106,18 @@ class CompiledRule:
     kind: str
     events: frozenset[str]
     match: str
-    conditions: tuple[tuple[Field, str, Any], ...]
+    conditions: tuple[tuple[Field, str, Any, Callable[[Any], bool]], ...]
     actions: tuple[dict[str, Any], ...]
-    anchors: tuple[str, ...]
+    anchor: str | None
 
     @classmethod
     def of(cls, rule: Rule, known: dict[str, Field]) -> CompiledRule | None:
         """Compile a stored rule; None when it names a field no loaded plugin provides (it cannot match)."""
         if any(c.get("field") not in known for c in rule.conditions):
             return None
-        conditions = tuple((known[c["field"]], c["op"], c.get("value")) for c in rule.conditions)
+        conditions = tuple(
+            (known[c["field"]], c["op"], c.get("value"), predicate(c["op"], c.get("value"))) for c in rule.conditions
+        )
         return cls(
             id=rule.id,
             name=rule.name,
@@ -123,18 +126,17 @@ class CompiledRule:
             match=rule.match,
             conditions=conditions,
             actions=tuple(rule.actions),
-            anchors=tuple(ANCHORS[f.name] for f, _, _ in conditions if f.name in ANCHORS),
+            anchor=next((ANCHORS[c[0].name] for c in conditions if c[0].name in ANCHORS), None),
         )
 
     def evaluate(self, ctx: Context) -> tuple[bool, int | None, Any]:
         """``(matched, index of the deciding failed condition, its actual value)``."""
         if not self.conditions:
             return True, None, None
-        changes = ctx.changes if ctx.event is not None else {}
         last_failed: tuple[int | None, Any] = (None, None)
-        for index, (found, op, expected) in enumerate(self.conditions):
-            actual = found.read(ctx)
-            ok = compare(op, actual, expected, changes, found.name)
+        for index, (found, op, _, test) in enumerate(self.conditions):
+            actual = ctx.changes.get(found.name) if op in CHANGE_OPS else ctx.value(found)
+            ok = test(actual)
             if self.match == "all" and not ok:
                 return False, index, actual
             if self.match == "any" and ok:
@@ -143,8 +145,3 @@ class CompiledRule:
         if self.match == "all":
             return True, None, None
         return False, *last_failed
-
-    def episode(self, ctx: Context) -> str:
-        """Which stay of the ticket this time-rule firing belongs to: the times its clocks started from."""
-        stamps = [getattr(ctx.ticket, anchor) for anchor in self.anchors]
-        return "|".join(stamp.isoformat() if stamp else "-" for stamp in stamps) or "once"

@@ -44,20 +44,26 @@ class Rule(Base):
 
 
 class RuleFiring(Base):
-    """A time rule acted on a ticket in one condition episode (e.g. this stay in pending): never again in it."""
+    """A time rule acted on a ticket in one episode: for one value of the timestamp its clock runs from.
+
+    ``anchor`` is that timestamp (e.g. when the ticket entered pending): the rule does not act again
+    until the ticket's timestamp changes (it leaves pending and comes back).
+    """
 
     __tablename__ = "automation_firings"
 
     rule_id: Mapped[int] = mapped_column(ForeignKey("automation_rules.id", ondelete="CASCADE"), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
-    episode: Mapped[str] = mapped_column(String(200), primary_key=True)
+    anchor: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AutomationLogEntry(Base):
     """One evaluation of the rules for a ticket: which rules matched, which did not and why, what was done.
 
-    ``outcomes`` is a list of ``{"rule", "name", "matched", "why", "actions", "error"}``.
+    ``outcomes`` has one item per rule evaluated: ``[rule id, index of the failed condition, its value]``
+    for a rule that did not match (most of them, kept small), else ``{"rule", "matched", "done", "error",
+    "skipped"}``.
     """
 
     __tablename__ = "automation_log"
@@ -67,7 +73,7 @@ class AutomationLogEntry(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), unique=True)
     trigger: Mapped[str] = mapped_column(String(100))
-    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    outcomes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

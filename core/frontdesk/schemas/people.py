@@ -72,7 +72,10 @@ class GroupSchema(Schema):
     name = fields.String()
     description = fields.String()
     members = fields.Function(lambda group: sorted(m.user.email for m in group.memberships))
-    escalates_to = fields.Function(lambda group: group.escalates_to.name if group.escalates_to else None)
+    escalates_to = fields.Function(
+        lambda group: group.escalates_to.name if group.escalates_to else None,
+        metadata={"type": ["string", "null"], "description": "The group tickets escalate to (next support level)"},
+    )
 
 
 class OrganizationCreateSchema(Schema):

@@ -108,7 +108,9 @@ def apply_macro(uow: UnitOfWork, macro_id: int, number: int, version: int | None
         values = {"ticket": ticket_values(refreshed), "agent": person(uow.actor)}
         add_comment(uow, number, {"body": render(macro.body, values), "public": macro.public})
     uow.emit("macro.applied", ticket_id=ticket.id, payload={"macro_id": macro.id, "name": macro.name})
-    return get_ticket(uow, number)
+    applied = uow.session.get(Ticket, ticket.id)  # not get_ticket: the macro may have moved it out of the agent's view
+    assert applied is not None
+    return applied
 
 
 def _validated(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:

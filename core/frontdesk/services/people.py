@@ -231,7 +231,7 @@ _USER_LOADS = (
     selectinload(User.organization),
     selectinload(User.memberships).selectinload(GroupMembership.group),
 )
-_GROUP_LOADS = (selectinload(Group.memberships).selectinload(GroupMembership.user),)
+_GROUP_LOADS = (selectinload(Group.memberships).selectinload(GroupMembership.user), selectinload(Group.escalates_to))
 
 
 @dataclass

@@ -101,7 +101,7 @@ def upgrade() -> None:
         "automation_firings",
         sa.Column("rule_id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("episode", sa.String(length=200), nullable=False),
+        sa.Column("anchor", frontdesk.db.UTCDateTime(), nullable=False),
         sa.Column("fired_at", frontdesk.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["rule_id"],
@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_automation_firings_ticket_id_tickets"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("rule_id", "ticket_id", "episode", name=op.f("pk_automation_firings")),
+        sa.PrimaryKeyConstraint("rule_id", "ticket_id", "anchor", name=op.f("pk_automation_firings")),
     )
     op.create_table(
         "notifications",

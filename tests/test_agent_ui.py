@@ -14,9 +14,9 @@ from sqlalchemy import event, select
 
 from frontdesk import hookimpl
 from frontdesk.desk import Desk
-from frontdesk.models import Comment, HistoryEntry, Ticket, TicketLink
+from frontdesk.models import Comment, HistoryEntry, Macro, Ticket, TicketLink
 from frontdesk.permissions import SYSTEM
-from frontdesk.services import comments, people, tickets
+from frontdesk.services import automation, comments, macros, people, tickets
 
 # Signing in and reading pages
 
@@ -655,7 +655,8 @@ def counting(desk: Desk) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        # The once-a-second look at other processes' plugin decisions lands in whichever request comes.
+        if statement.lstrip().upper().startswith("SELECT") and "FROM plugin_states" not in statement:
             statements.append(statement)
 
     event.listen(desk.db.engine, "before_cursor_execute", count)
@@ -712,4 +713,173 @@ def test_the_ticket_page_takes_a_fixed_number_of_queries(client: Any, desk: Desk
     many = selects_for(client, desk, f"/agent/tickets/{number}")
     assert client.get(f"/agent/tickets/{number}").text.count('<article class="card message') == 31
     assert few == many, "queries do not grow with comments or history"
-    assert many <= 30, many
+    assert many <= 34, many  # incl. the macro menu, the automation log and the notification bell
+
+
+# Automation where agents work: the macro menu, escalation, the automation tab, personal macros, notifications
+
+
+def shared_macro(desk: Desk, **data: Any) -> int:
+    with desk.action(SYSTEM, source="test") as uow:
+        return macros.create_macro(uow, {"shared": True, **data}).id
+
+
+def test_an_agent_applies_a_macro_from_the_ticket_page(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    macro = shared_macro(
+        desk,
+        name="Waiting for you",
+        body="Hi {{ ticket.requester.name }}, we need a screenshot. {{ agent.name }}",
+        actions=[{"type": "set", "field": "status", "value": "pending"}],
+    )
+    number = create(desk, group="Support").number
+    login(client, "agent@example.com")
+    page = client.get(f"/agent/tickets/{number}").text
+    assert 'id="macro-select"' in page
+    assert "Waiting for you" in page
+    response = post(client, f"/agent/tickets/{number}/macro", {"macro": macro, "version": load(desk, number).version})
+    assert response.status_code == 302
+    shown = client.get(response.headers["Location"]).text
+    assert "Applied “Waiting for you”." in flashes(shown)
+    assert "Hi Rita Requester, we need a screenshot. Agnes Agent" in shown
+    assert load(desk, number).status.name == "pending"
+
+
+def test_a_macro_on_a_stale_page_changes_nothing(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    macro = shared_macro(desk, name="Close it", actions=[{"type": "set", "field": "status", "value": "solved"}])
+    number = create(desk, group="Support").number
+    login(client, "agent@example.com")
+    seen = load(desk, number).version
+    update(desk, number, priority="high")
+    response = post(client, f"/agent/tickets/{number}/macro", {"macro": macro, "version": seen})
+    assert response.status_code == 409
+    assert 'id="conflict-alert"' in response.text
+    assert load(desk, number).status.name == "new"
+
+
+def test_escalation_from_the_ticket_page(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        people.update_group(uow, people.find_group(uow, "Support").id, {"escalates_to": "Network"})
+    number = create(desk, group="Support", assignee="agent@example.com").number
+    other = create(desk, group="Network").number
+    login(client, "agent@example.com")
+    assert "Escalate to Network" in client.get(f"/agent/tickets/{number}").text
+    response = post(client, f"/agent/tickets/{number}/escalate", {"reason": "needs the network team"})
+    assert response.status_code == 302
+    ticket = load(desk, number)
+    assert (ticket.group.name, ticket.assignee) == ("Network", None)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "net@example.com")
+    assert 'id="escalate-form"' not in client.get(f"/agent/tickets/{other}").text, "Network is the last level"
+
+
+def test_the_automation_tab_explains_each_rule(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        automation.create_rule(
+            uow,
+            {
+                "name": "Urgent printers",
+                "events": ["ticket.created"],
+                "conditions": [{"field": "priority", "op": "is", "value": "urgent"}],
+                "actions": [{"type": "add_tags", "tags": ["hot"]}],
+            },
+        )
+    number = create(desk, group="Support").number
+    login(client, "agent@example.com")
+    page = unescape(client.get(f"/agent/tickets/{number}").text)
+    assert "Urgent printers" in page
+    assert "not met: priority is 'urgent' (was 'normal')" in page
+
+
+def test_personal_macros_are_written_with_a_short_form(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    login(client, "agent@example.com")
+    page = "/agent/macros/"
+    bad = post(client, page, {"name": "", "body": "x"}, page=page)
+    assert bad.status_code == 422
+    assert "Name:" in unescape(bad.text)
+    response = post(
+        client,
+        page,
+        {
+            "name": "Need logs",
+            "body": "Please send the logs.",
+            "visibility": "public",
+            "status": "pending",
+            "add_tags": "logs, waiting",
+        },
+        page=page,
+    )
+    assert response.status_code == 302
+    with desk.db.reading() as session:
+        macro = session.query(Macro).one()
+        assert macro.owner_id == team["agent"].id
+        assert macro.actions == [
+            {"type": "set", "field": "status", "value": "pending"},
+            {"type": "add_tags", "tags": ["logs", "waiting"]},
+        ]
+    number = create(desk, group="Support").number
+    assert "Need logs (mine)" in client.get(f"/agent/tickets/{number}").text
+    edit = client.get(f"/agent/macros/{macro.id}").text
+    assert 'value="logs, waiting"' in edit
+    post(
+        client,
+        f"/agent/macros/{macro.id}",
+        {"name": "Need logs", "body": "Logs, please.", "visibility": "internal"},
+        page=page,
+    )
+    with desk.db.reading() as session:
+        assert session.get(Macro, macro.id).public is False
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "net@example.com")
+    assert client.get(f"/agent/macros/{macro.id}").status_code == 404, "someone else's macro"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "agent@example.com")
+    assert post(client, f"/agent/macros/{macro.id}/delete", {}, page=page).status_code == 302
+    with desk.db.reading() as session:
+        assert session.query(Macro).count() == 0
+
+
+def test_shared_macros_are_not_edited_here(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    macro = shared_macro(desk, name="Shared", body="Hello")
+    login(client, "agent@example.com")
+    assert "Shared" in client.get("/agent/macros/").text
+    assert client.get(f"/agent/macros/{macro}").status_code == 404
+
+
+def test_the_bell_counts_unread_notifications_and_opens_the_ticket(
+    client: Any, desk: Desk, team: dict[str, Any]
+) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        automation.create_rule(
+            uow,
+            {
+                "name": "Tell the assignee",
+                "events": ["ticket.created"],
+                "actions": [{"type": "notify", "to": ["assignee"], "template": "ticket.assigned"}],
+            },
+        )
+    number = create(desk, group="Support", assignee="agent@example.com").number
+    login(client, "agent@example.com")
+    home = client.get("/agent/").text
+    assert re.search(r'id="unread-count">1<', home)
+    listing = client.get("/notifications/").text
+    assert f"[#{number}] Assigned to you: Printer jammed" in unescape(listing)
+    opened = post(
+        client,
+        "/notifications/read",
+        {"id": _first_id(listing), "next": f"/agent/tickets/{number}"},
+        page="/notifications/",
+    )
+    assert opened.headers["Location"] == f"/agent/tickets/{number}"
+    assert 'id="unread-count"' not in client.get("/agent/").text
+    assert (
+        post(client, "/notifications/read", {"next": "https://evil.example/"}, page="/notifications/").headers[
+            "Location"
+        ]
+        == "/notifications/"
+    )
+
+
+def _first_id(html: str) -> str:
+    match = re.search(r'name="id" value="(\d+)"', html)
+    assert match
+    return match.group(1)

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from frontdesk.errors import Conflict, FrontdeskError, PermissionDenied, ValidationError
 from frontdesk.models import User
-from frontdesk.services import comments, links, tickets
+from frontdesk.services import comments, escalation, links, macros, tickets
 from frontdesk_webui.agent_forms import (
     Draft,
     bulk_change,
@@ -266,3 +266,39 @@ def merge(number: int) -> Response:
         return redirect(url_for(".ticket", number=number, _anchor="links"))
     flash(f"Ticket #{number} was merged into #{into} and closed.", "success")
     return redirect(url_for(".ticket", number=into))
+
+
+@bp.route("/tickets/<int:number>/macro", methods=["POST"])
+def apply_macro(number: int) -> Response | tuple[str, int]:
+    """Apply a macro (its field changes, then its reply or note), guarded by the version the page showed."""
+    _require_visible(number)
+    try:
+        raw = request.form.get("macro", "").strip()
+        if not raw.isdigit():
+            raise ValidationError({"macro": ["choose a macro to apply"]})
+        macro_id = int(raw)
+        with desk().action(me(), source="web") as uow:
+            macros.apply_macro(uow, macro_id, number, submitted_version(request.form))
+            name = macros.get_macro(uow, macro_id).name
+    except (ValidationError, Conflict, PermissionDenied) as exc:
+        return _ticket_page(number, status=status_of(exc), form=request.form, errors=error_messages(exc))
+    except FrontdeskError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for(".ticket", number=number))
+    flash(f"Applied “{name}”.", "success")
+    return redirect(url_for(".ticket", number=number))
+
+
+@bp.route("/tickets/<int:number>/escalate", methods=["POST"])
+def escalate(number: int) -> Response:
+    """Move the ticket to the next support level, with the agent's reason."""
+    _require_visible(number)
+    try:
+        with desk().action(me(), source="web") as uow:
+            ticket = escalation.escalate(uow, number, request.form.get("reason", ""))
+            group = ticket.group.name if ticket.group else ""
+    except FrontdeskError as exc:
+        flash(" ".join(error_messages(exc)), "danger")
+        return redirect(url_for(".ticket", number=number))
+    flash(f"Ticket #{number} was escalated to {group}.", "success")
+    return redirect(url_for(".ticket", number=number))

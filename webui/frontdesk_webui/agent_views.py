@@ -18,7 +18,7 @@ from frontdesk import queries, search
 from frontdesk.db import utcnow
 from frontdesk.models import Group, StatusCategory, Ticket, User
 from frontdesk.queries import TicketFilter
-from frontdesk.services import catalog, people
+from frontdesk.services import automation, catalog, macros, people
 from frontdesk.uow import UnitOfWork
 
 OPEN_CATEGORIES = [StatusCategory.NEW.value, StatusCategory.OPEN.value, StatusCategory.PENDING.value]
@@ -215,6 +215,9 @@ def ticket_page(uow: UnitOfWork, number: int) -> dict[str, Any]:
         "types": catalog.list_types(uow),
         "groups": people.list_groups(uow),
         "staff": sorted(staff, key=lambda user: (user.name.lower(), user.email)),
+        "macros": macros.list_macros(uow),
+        "next_level": ticket.group.escalates_to if ticket.group else None,
+        "automation_log": automation.automation_log(uow, number),
     }
 
 

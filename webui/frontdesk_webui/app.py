@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from frontdesk.config import Config
 from frontdesk.desk import Desk
 from frontdesk.errors import FrontdeskError
-from frontdesk_webui import admin, agent, auth, errors, guards, portal, views
+from frontdesk_webui import admin, agent, agent_macros, auth, errors, guards, notification_views, portal, views
 from frontdesk_webui.api import DeskApi
 from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
@@ -94,7 +94,7 @@ def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:
 
     flask-smorest blueprints join the API document; plain Flask blueprints serve pages.
     """
-    for blueprint in (views.bp, agent.bp, portal.bp, admin.bp):
+    for blueprint in (views.bp, agent.bp, agent_macros.bp, portal.bp, admin.bp, notification_views.bp):
         app.register_blueprint(blueprint)
     for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
         for blueprint in blueprints:
@@ -119,4 +119,6 @@ def configure_templates(app: Flask, desk: Desk) -> None:
     def slot(name: str, **context: Any) -> Markup:
         return render_slot(desk, name, **context)
 
-    app.jinja_env.globals.update(nav_items=nav_items, slot=slot, desk_name="Frontdesk")
+    app.jinja_env.globals.update(
+        nav_items=nav_items, slot=slot, unread_notifications=notification_views.unread_count, desk_name="Frontdesk"
+    )

@@ -91,6 +91,11 @@
         if (status && !status.disabled) status.focus(); else handled = false;
         break;
       }
+      case "m": {
+        const macro = document.getElementById("macro-select");
+        if (macro) macro.focus(); else handled = false;
+        break;
+      }
       case "?": toggleHelp(); break;
       default: handled = false;
     }

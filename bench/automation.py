@@ -5,12 +5,13 @@ Run ``.venv/bin/python bench/automation.py [--backend sqlite|postgresql|both] [-
 
 1. **Triggers**: ``--tickets`` tickets are bulk-loaded (about 40 % of them not closed), 200 enabled
    triggers are created through the services (subject words, group and priority tests, tags,
-   "changed to" tests; a few match and add a tag), then ``--events`` pending ``ticket.updated``
-   events are written for random tickets and delivered by ``dispatcher.dispatch_pending``: each is
-   evaluated against every listening rule, matched rules act in one transaction with the log row,
-   and the events their actions cause are delivered too. Figures: events/s through the whole
-   pipeline, and rule evaluations/s of the engine alone (the same rules against loaded tickets, no
-   database). Target: at least 2,000 events/s on one core.
+   "changed to" tests), then ``--events`` pending ``ticket.updated`` events are written and
+   delivered by ``dispatcher.dispatch_pending`` in passes of 1,000: each is evaluated against every
+   listening rule, matched rules act through the services in one transaction with the log row, and
+   the events their actions cause are delivered too. Measured twice: events no rule acts on
+   (status changes of calm tickets), and the mix of a working queue (status, assignee, priority and
+   tag changes; a few per cent make a rule act). Also the engine alone: ``Automation._plan`` for
+   loaded tickets, no database. Target: at least 2,000 events/s on one core.
 2. **Time rules**: five usual time rules (remind pending after 3 days, solve pending after 7, close
    solved after 4, flag new tickets nobody took within a day, flag month-old open tickets) over the
    same tickets. The tickets already due are marked as acted on (the steady state of a desk that
@@ -29,8 +30,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fixtures import (
     DEFAULT_POSTGRES_URL,
@@ -51,7 +54,16 @@ from frontdesk.automation.time_rules import candidates, chunks, due, run_time_ru
 from frontdesk.config import Config
 from frontdesk.db import utcnow
 from frontdesk.desk import Desk
-from frontdesk.models import AutomationLogEntry, Event, EventState, RuleFiring, RuleKind, StatusCategory, Ticket
+from frontdesk.models import (
+    AutomationLogEntry,
+    Event,
+    EventState,
+    Priority,
+    RuleFiring,
+    RuleKind,
+    StatusCategory,
+    Ticket,
+)
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import automation
 
@@ -170,56 +182,67 @@ def bench_triggers(backend: str, desk: Desk, loader: BulkLoader, n_events: int, 
         open_ids = list(session.scalars(select(Ticket.id).where(Ticket.status_category != StatusCategory.CLOSED)))
     sample = [rng.choice(open_ids) for _ in range(n_events)]
 
-    # The engine alone: every rule against loaded tickets, no database in the loop.
+    # The engine alone: the rules of one event against loaded tickets (the guard index screens most), no database.
     with desk.db.reading() as session:
         tickets = [load_ticket(session, ticket_id) for ticket_id in sample[:500]]
-        event = Event(name="ticket.updated", payload={"changes": {"priority": ["normal", "high"]}})
         start = time.perf_counter()
-        evaluations = 0
-        for ticket in tickets:
-            ctx = Context(desk, ticket, utcnow(), event)
-            for rule in rules:
-                rule.evaluate(ctx)
-                evaluations += 1
-        pure = evaluations / (time.perf_counter() - start)
-    print(f"{backend}: engine alone: {pure:,.0f} rule evaluations/s ({pure / RULES:,.0f} events/s of {RULES} rules)")
+        for n, ticket in enumerate(tickets):
+            event = Event(id=-n, name="ticket.updated", ticket_id=ticket.id, payload={"changes": update_changes(rng)})
+            desk.automation._plan(event, Context(desk, ticket, utcnow(), event))
+        pure = len(tickets) * len(rules) / (time.perf_counter() - start)
+    print(f"{backend}: engine alone: {pure / RULES:,.0f} events/s of {RULES} rules ({pure:,.0f} rule outcomes/s)")
 
+    with desk.db.reading() as session:
+        calm = list(
+            session.scalars(
+                select(Ticket.id)
+                .join(Priority, Priority.id == Ticket.priority_id)
+                .where(Ticket.status_category != StatusCategory.CLOSED, Priority.name != "urgent")
+            )
+        )
+    quiet = deliver(desk, [rng.choice(calm) for _ in range(n_events)], lambda: {"status": ["open", "pending"]})
+    print(f"{backend}: {n_events:,} events no rule acts on, {RULES} rules: {quiet:,.0f} events/s")
+    mixed = deliver(desk, sample, lambda: update_changes(rng))
+    with desk.db.reading() as session:
+        outcomes = session.scalars(select(AutomationLogEntry.outcomes)).all()
+    acted = sum(any(isinstance(o, dict) and o.get("done") for o in row) for row in outcomes)
+    print(
+        f"{backend}: {n_events:,} events of a working queue (some rules act; the events their actions cause are "
+        f"delivered too) with {RULES} rules: {mixed:,.0f} events/s; {len(outcomes):,} log rows, {acted:,} with actions"
+    )
+    target = f">= {EVENT_TARGET:,.0f}/s"
+    summary.add(backend, "trigger events/s, no rule acts", f"{quiet:,.0f}/s", target, _verdict(quiet >= EVENT_TARGET))
+    summary.add(backend, "trigger events/s, working queue", f"{mixed:,.0f}/s", target, _verdict(mixed >= EVENT_TARGET))
+    summary.add(backend, "events/s, engine alone (no database)", f"{pure / RULES:,.0f}/s")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def deliver(desk: Desk, ticket_ids: list[int], changes: Callable[[], dict[str, Any]]) -> float:
+    """Write a pending ``ticket.updated`` event per ticket id, deliver them all; return events per second."""
     rows = [
         {
             "name": "ticket.updated",
             "ticket_id": ticket_id,
             "actor_id": None,
             "source": "bench",
-            "payload": {"changes": update_changes(rng)},
+            "payload": {"changes": changes()},
             "state": EventState.PENDING.value,
             "attempts": 0,
             "created_at": utcnow(),
         }
-        for ticket_id in sample
+        for ticket_id in ticket_ids
     ]
     with desk.db.engine.begin() as conn:
         conn.execute(insert(Event.__table__), rows)
     start = time.perf_counter()
-    delivered = 0
     while True:
         report = desk.dispatcher.dispatch_pending(limit=1000)
-        delivered += len(report.delivered)
         if not report.delivered and not report.retrying:
             break
-    elapsed = time.perf_counter() - start
-    with desk.db.reading() as session:
-        logged = session.scalar(select(func.count(AutomationLogEntry.id)))
-        acted = session.scalar(
-            select(func.count(AutomationLogEntry.id)).where(AutomationLogEntry.outcomes.contains('"done"'))
-        )
-    rate = n_events / elapsed
-    print(
-        f"{backend}: {n_events:,} events ({delivered:,} deliveries incl. those caused by rule actions) with "
-        f"{RULES} rules in {elapsed:.2f} s = {rate:,.0f} events/s; {logged:,} log rows, {acted:,} with actions"
-    )
-    verdict = "met" if rate >= EVENT_TARGET else "MISSED"
-    summary.add(backend, f"trigger events/s ({RULES} rules)", f"{rate:,.0f}/s", f">= {EVENT_TARGET:,.0f}/s", verdict)
-    summary.add(backend, "rule evaluations/s (engine alone)", f"{pure:,.0f}/s")
+    return len(ticket_ids) / (time.perf_counter() - start)
 
 
 def bench_time_rules(backend: str, desk: Desk, summary: Summary) -> None:
@@ -253,7 +276,7 @@ def bench_time_rules(backend: str, desk: Desk, summary: Summary) -> None:
         f"{backend}: steady-state run over {open_count:,} open tickets: {checked:,} candidates read, "
         f"{acted} acted on, {steady:.2f} s"
     )
-    verdict = "met" if steady <= TIME_TARGET else "MISSED"
+    verdict = _verdict(steady <= TIME_TARGET)
     summary.add(
         backend, f"time rules, steady run ({open_count:,} open)", f"{steady:.2f} s", f"<= {TIME_TARGET:.0f} s", verdict
     )

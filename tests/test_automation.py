@@ -738,3 +738,66 @@ def test_time_rule_reply_clocks_follow_comments(desk: Desk, groups: Any) -> None
         assert stored.last_requester_reply_at is not None
         assert stored.last_requester_reply_at >= stored.last_agent_reply_at
     assert utcnow() - stored.last_requester_reply_at < timedelta(minutes=1)
+
+
+def test_the_rule_index_matches_exactly_what_evaluating_every_rule_matches(desk: Desk, groups: Any) -> None:
+    """Screening rules by their guards is an optimisation only: it must never change which rules match."""
+    import random
+
+    from frontdesk.automation.conditions import Context
+    from frontdesk.models import Event
+
+    rng = random.Random(7)
+    values = {
+        "status": ["new", "open", "pending"],
+        "priority": ["low", "normal", "high", "urgent"],
+        "group": ["L1", "L2", "Network"],
+        "tags": ["vip", "billing", "vpn"],
+        "subject": ["printer", "vpn", "mail"],
+    }
+
+    def condition() -> dict[str, Any]:
+        field = rng.choice(list(values))
+        if field == "tags":
+            return {"field": field, "op": rng.choice(["contains", "not_contains"]), "value": rng.choice(values[field])}
+        if field == "subject":
+            return {"field": field, "op": "contains", "value": rng.choice(values[field])}
+        op = rng.choice(["is", "is_not", "in", "changed_to"])
+        value: Any = rng.sample(values[field], 2) if op == "in" else rng.choice(values[field])
+        return {"field": field, "op": op, "value": value}
+
+    for n in range(60):
+        rule(
+            desk,
+            name=f"Random {n}",
+            events=["ticket.updated"],
+            match=rng.choice(["all", "all", "any"]),
+            conditions=[condition() for _ in range(rng.randint(1, 3))],
+            actions=[{"type": "add_tags", "tags": ["x"]}],
+            enabled=True,
+        )
+    numbers = []
+    for n in range(30):
+        numbers.append(
+            create(
+                desk,
+                subject=f"{rng.choice(values['subject'])} trouble {n}",
+                group=rng.choice(values["group"]),
+                priority=rng.choice(values["priority"]),
+                tags=rng.sample(values["tags"], rng.randint(0, 2)),
+            ).number
+        )
+    rules = desk.automation.listening("ticket.updated")
+    assert len(rules) == 60
+    assert desk.automation.screen("ticket.updated").index, "most random rules have a guard"
+    matched = 0
+    with desk.db.reading() as session:
+        for number in numbers:
+            ticket = session.get(Ticket, number)
+            change = {"priority": ["normal", rng.choice(values["priority"])]}
+            event = Event(id=10_000 + number, name="ticket.updated", ticket_id=number, payload={"changes": change})
+            screened = desk.automation._plan(event, Context(desk, ticket, utcnow(), event))
+            everything = [r.id for r in rules if r.evaluate(Context(desk, ticket, utcnow(), event))[0]]
+            assert [r.id for r in screened.matched] == everything
+            matched += len(everything)
+    assert matched > 0

@@ -41,6 +41,15 @@ class Context:
             value = self.cache[found.name] = found.read(self)
             return value
 
+    def folded(self, found: Field) -> Any:
+        """The field's value as operators compare it: text in lower case (lists item by item)."""
+        key = "\0" + found.name
+        try:
+            return self.cache[key]
+        except KeyError:
+            value = self.cache[key] = fold(self.value(found))
+            return value
+
     @property
     def changes(self) -> dict[str, list[Any]]:
         """``{field: [old, new]}`` of the event; a new ticket counts as every field changed from nothing."""
@@ -99,39 +108,40 @@ VALUELESS = frozenset({"present", "absent", "changed"})
 CHANGE_OPS = frozenset({"changed", "changed_to", "changed_from"})
 
 
-def _fold(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def fold(value: Any) -> Any:
+    """Text in lower case (list items too), for comparisons that ignore case; other values as they are."""
+    if isinstance(value, str):
+        return value.casefold()
+    if isinstance(value, list):
+        return [item.casefold() if isinstance(item, str) else item for item in value]
+    return value
 
 
 def predicate(op: str, expected: Any) -> Callable[[Any], bool]:
-    """The test of ``op`` against ``expected``, prepared once per rule (text compares ignoring case).
+    """The test of ``op`` against ``expected``, prepared once per rule.
 
-    Change operators test the field's ``[old, new]`` pair from the event (None when it did not change).
+    Value operators get the field's value already passed through :func:`fold` (so text compares
+    ignoring case); change operators get the field's ``[old, new]`` pair from the event (None when
+    it did not change).
     """
     if op in ("changed", "changed_to", "changed_from"):
         if op == "changed":
             return lambda change: change is not None
-        side, wanted = (1 if op == "changed_to" else 0), _fold(expected)
-        return lambda change: change is not None and _fold(change[side]) == wanted
+        side, wanted = (1 if op == "changed_to" else 0), fold(expected)
+        return lambda change: change is not None and fold(change[side]) == wanted
     if op == "present":
         return lambda actual: actual not in (None, "", [])
     if op == "absent":
         return lambda actual: actual in (None, "", [])
     if op in ("is", "is_not"):
-        wanted, same = _fold(expected), op == "is"
-        return lambda actual: (_fold(actual) == wanted) is same
+        wanted, same = fold(expected), op == "is"
+        return lambda actual: (actual == wanted) is same
     if op in ("in", "not_in"):
-        allowed, inside = {_fold(item) for item in expected}, op == "in"
-        return lambda actual: (_fold(actual) in allowed) is inside
+        allowed, inside = frozenset(fold(expected)), op == "in"
+        return lambda actual: (actual in allowed) is inside
     if op in ("contains", "not_contains"):
-        wanted, found = _fold(expected), op == "contains"
-
-        def contains(actual: Any) -> bool:
-            if isinstance(actual, list):
-                return any(_fold(item) == wanted for item in actual) is found
-            return (isinstance(actual, str) and wanted in actual.casefold()) is found
-
-        return contains
+        wanted, found = fold(expected), op == "contains"
+        return lambda actual: (actual is not None and wanted in actual) is found
     compare_to = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
     return lambda actual: actual is not None and compare_to(actual, expected)
 
@@ -139,7 +149,7 @@ def predicate(op: str, expected: Any) -> Callable[[Any], bool]:
 def compare(op: str, actual: Any, expected: Any, changes: dict[str, list[Any]] | None = None, name: str = "") -> bool:
     """Whether ``actual`` (or, for change operators, the change of field ``name``) satisfies ``op``."""
     test = predicate(op, expected)
-    return test((changes or {}).get(name)) if op in CHANGE_OPS else test(actual)
+    return test((changes or {}).get(name)) if op in CHANGE_OPS else test(fold(actual))
 
 
 def describe(condition: dict[str, Any], fields: dict[str, Field] | None = None) -> str:

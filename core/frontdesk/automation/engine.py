@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from frontdesk.automation.actions import CORE_ACTIONS, ActionContext, ActionType, template_values
 from frontdesk.automation.conditions import CORE_FIELDS, Context, Field, describe
-from frontdesk.automation.rules import CompiledRule
+from frontdesk.automation.rules import CompiledRule, Screen
 from frontdesk.db import utcnow
 from frontdesk.errors import FrontdeskError
 from frontdesk.models import AutomationLogEntry, Comment, Event, Rule, RuleKind, Ticket
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from frontdesk.uow import UnitOfWork
 
 MAX_DEPTH = 5
+NO_RULES = Screen([], {})
 REFRESH_SECONDS = 1.0  # how stale another process's rule changes may be seen
 
 
@@ -82,6 +83,8 @@ class Plan:
 
 def jsonable(value: Any) -> Any:
     """A condition's actual value as it can be stored in the log."""
+    if value is None or value.__class__ in (bool, int):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, float):
@@ -103,7 +106,7 @@ class Automation:
             a.name: a for a in (*CORE_ACTIONS, *desk.plugins.calls.collect("frontdesk_automation_actions"))
         }
         self._book: dict[str, list[CompiledRule]] | None = None
-        self._by_event: dict[str, list[CompiledRule]] = {}
+        self._by_event: dict[str, Screen] = {}
         self._stamp: Any = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -137,10 +140,11 @@ class Automation:
                 compiled = CompiledRule.of(rule, self.fields)
                 if compiled is not None:
                     book.setdefault(rule.kind, []).append(compiled)
-        by_event: dict[str, list[CompiledRule]] = {}
+        listeners: dict[str, list[CompiledRule]] = {}
         for rule in book[RuleKind.TRIGGER]:
             for name in rule.events:
-                by_event.setdefault(name, []).append(rule)
+                listeners.setdefault(name, []).append(rule)
+        by_event = {name: Screen(rules, self.fields) for name, rules in listeners.items()}
         self._book, self._stamp, self._by_event = book, stamp, by_event
 
     def listens_to(self, event_name: str) -> bool:
@@ -149,8 +153,12 @@ class Automation:
 
     def listening(self, event_name: str) -> list[CompiledRule]:
         """The enabled triggers that react to events called ``event_name``, in order."""
+        return self.screen(event_name).rules
+
+    def screen(self, event_name: str) -> Screen:
+        """The triggers of ``event_name`` with the index that spares most of them an evaluation."""
         self.rules(RuleKind.TRIGGER)
-        return self._by_event.get(event_name, [])
+        return self._by_event.get(event_name, NO_RULES)
 
     # Triggers
 
@@ -206,11 +214,17 @@ class Automation:
         chain = event.payload.get("automation") or {}
         depth, fired = chain.get("depth", 0), set(chain.get("fired", ()))
         plan = Plan(chain={"origin": chain.get("origin", event.id), "depth": depth + 1, "fired": sorted(fired)})
-        for rule in self.listening(event.name):
+        screen = self.screen(event.name)
+        admitted, seen = screen.admit(ctx) if screen.index and depth < MAX_DEPTH else (set(), {})
+        seen = {slot: jsonable(value) for slot, value in seen.items()}
+        for rule in screen.rules:
+            guard = screen.guards[rule.id]
             if depth >= MAX_DEPTH:
                 plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "the chain of rules is too long"})
             elif rule.id in fired:
                 plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "fired earlier in this chain"})
+            elif guard is not None and rule.id not in admitted:
+                plan.outcomes.append([rule.id, guard.index, seen[guard.slot]])
             else:
                 outcome, ok = self.evaluate(rule, ctx)
                 plan.outcomes.append(outcome)

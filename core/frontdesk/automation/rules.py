@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from frontdesk.automation.actions import ActionType, validate_action
-from frontdesk.automation.conditions import ANCHORS, CHANGE_OPS, OPERATORS, VALUELESS, Context, Field, predicate
+from frontdesk.automation.conditions import ANCHORS, CHANGE_OPS, OPERATORS, VALUELESS, Context, Field, fold, predicate
 from frontdesk.errors import ValidationError
 from frontdesk.models import Rule, RuleKind
 from frontdesk.schemas import load
@@ -135,8 +135,11 @@ class CompiledRule:
             return True, None, None
         last_failed: tuple[int | None, Any] = (None, None)
         for index, (found, op, _, test) in enumerate(self.conditions):
-            actual = ctx.changes.get(found.name) if op in CHANGE_OPS else ctx.value(found)
-            ok = test(actual)
+            if op in CHANGE_OPS:
+                ok = test(actual := ctx.changes.get(found.name))
+            else:
+                ok = test(ctx.folded(found))
+                actual = ctx.value(found)
             if self.match == "all" and not ok:
                 return False, index, actual
             if self.match == "any" and ok:
@@ -145,3 +148,69 @@ class CompiledRule:
         if self.match == "all":
             return True, None, None
         return False, *last_failed
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition of an "all" rule that an index can check for many rules at once.
+
+    ``slot`` names what is looked up: the field's value (``is``/``in``), its new value in the event
+    (``changed_to``) or each of its values (``contains`` on a list, e.g. tags); ``keys`` are the
+    folded values that let the rule through to a full evaluation.
+    """
+
+    index: int
+    slot: tuple[str, str]
+    keys: frozenset[Any]
+
+
+def guard_of(rule: CompiledRule) -> Guard | None:
+    """The first condition of ``rule`` an index can screen, if the rule needs all its conditions."""
+    if rule.match != "all":
+        return None
+    for index, (found, op, expected, _) in enumerate(rule.conditions):
+        if op in ("is", "changed_to", "contains") and isinstance(expected, str):
+            mode = {"is": "value", "changed_to": "change", "contains": "each"}[op]
+            if (mode == "value" and found.kind != "text") or (mode == "each" and found.kind != "list"):
+                continue
+            return Guard(index, (found.name, mode), frozenset({expected.casefold()}))
+        if op == "in" and found.kind == "text":
+            return Guard(index, (found.name, "value"), frozenset(item.casefold() for item in expected))
+    return None
+
+
+class Screen:
+    """The triggers of one event name with an index of their guards, so most rules are never evaluated.
+
+    A rule whose guard does not let the ticket through cannot match; it is logged as failing on that
+    condition. The others are evaluated in full. The outcome is the same as evaluating every rule.
+    """
+
+    def __init__(self, rules: list[CompiledRule], fields: dict[str, Field]) -> None:
+        self.rules = rules
+        self.guards = {rule.id: guard_of(rule) for rule in rules}
+        self.fields = fields
+        self.index: dict[tuple[str, str], dict[Any, set[int]]] = {}
+        for rule_id, guard in self.guards.items():
+            if guard is not None:
+                by_key = self.index.setdefault(guard.slot, {})
+                for key in guard.keys:
+                    by_key.setdefault(key, set()).add(rule_id)
+
+    def admit(self, ctx: Context) -> tuple[set[int], dict[tuple[str, str], Any]]:
+        """The ids of guarded rules the ticket gets past, and the value each slot had."""
+        admitted: set[int] = set()
+        seen: dict[tuple[str, str], Any] = {}
+        for slot, by_key in self.index.items():
+            name, mode = slot
+            if mode == "change":
+                change = ctx.changes.get(name)
+                seen[slot] = change
+                keys = [fold(change[1])] if change else []
+            else:
+                seen[slot] = ctx.value(self.fields[name])
+                folded = ctx.folded(self.fields[name])
+                keys = (folded or ()) if mode == "each" else [folded]
+            for key in keys:
+                admitted.update(by_key.get(key, ()))
+        return admitted, seen

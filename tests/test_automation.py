@@ -801,3 +801,48 @@ def test_the_rule_index_matches_exactly_what_evaluating_every_rule_matches(desk:
             assert [r.id for r in screened.matched] == everything
             matched += len(everything)
     assert matched > 0
+
+
+def test_a_new_desk_notifies_people_with_the_default_rules(desk: Desk, groups: Any) -> None:
+    from frontdesk.automation.config_file import install_defaults
+
+    with desk.action(SYSTEM, source="test") as uow:
+        assert install_defaults(uow) == {"created": 9, "updated": 0, "deleted": 0}
+    ann = groups["ann"]
+
+    def inbox() -> list[tuple[str, str]]:
+        with desk.db.reading() as session:
+            rows = session.execute(
+                select(User.email, Notification.kind)
+                .join(User, User.id == Notification.user_id)
+                .order_by(Notification.id)
+            )
+            return [tuple(row) for row in rows]
+
+    ticket = create(desk, group="L1", requester_name="Rita")
+    assert inbox() == [
+        ("rita@example.com", "ticket.received"),
+        ("ann@example.com", "ticket.new_in_group"),
+        ("bob@example.com", "ticket.new_in_group"),
+    ]
+    with desk.action(ann, source="test") as uow:
+        tickets.update_ticket(uow, ticket.number, {"assignee": "ann@example.com"})
+    assert len(inbox()) == 3, "assigning yourself tells nobody"
+    with desk.action(ann, source="test") as uow:
+        comments.add_comment(uow, ticket.number, {"body": "Try turning it off and on."})
+    with desk.action(ticket.requester, source="test") as uow:
+        comments.add_comment(uow, ticket.number, {"body": "That worked!"})
+    with desk.action(ann, source="test") as uow:
+        tickets.update_ticket(uow, ticket.number, {"status": "solved"})
+    assert inbox()[3:] == [
+        ("rita@example.com", "ticket.agent_replied"),
+        ("ann@example.com", "ticket.requester_replied"),
+        ("rita@example.com", "ticket.solved"),
+    ]
+    with desk.db.reading() as session:
+        reply = session.scalars(select(Notification.body).where(Notification.kind == "ticket.agent_replied")).one()
+    assert "Try turning it off and on." in reply
+    with desk.reading(SYSTEM) as uow:
+        solved_at = tickets.get_ticket(uow, ticket.number).status_changed_at
+    run_time_rules(desk, solved_at + timedelta(hours=97))
+    assert show(desk, ticket.number)["status"] == "closed"

@@ -103,6 +103,13 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
             "{{ comment }}\n",
         ),
         Template(
+            "ticket.reminder",
+            "requester",
+            "[#{{ ticket.number }}] We are waiting for your answer: {{ ticket.subject }}",
+            "Hello {{ recipient.name }},\n\nwe need a little more from you to go on with request "
+            "#{{ ticket.number }}. Reply to this message to answer.\n",
+        ),
+        Template(
             "ticket.escalated",
             "agent",
             "[#{{ ticket.number }}] Escalated to {{ ticket.group }}: {{ ticket.subject }}",

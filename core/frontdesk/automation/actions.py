@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class ActionContext:
-    """Where an action runs: the unit of work, the ticket (re-read in it), and template values."""
+    """Where an action runs: the unit of work, the ticket (re-read in it), template values, and the user
+    whose action the rule reacts to (``caused_by``; None for time rules and the system)."""
 
     uow: UnitOfWork
     ticket: Ticket
     values: dict[str, Any]
+    caused_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class NotifySchema(Schema):
 
 
 def _notify(ctx: ActionContext, params: dict[str, Any]) -> str:
-    people = notifications.recipients(ctx.uow, ctx.ticket, params["to"])
+    people = [p for p in notifications.recipients(ctx.uow, ctx.ticket, params["to"]) if p.id != ctx.caused_by]
     sent = notifications.notify(ctx.uow, params["template"], people, ctx.ticket, ctx.values)
     return f"notified {', '.join(n.email for n in sent) or 'nobody'} ({params['template']})"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from typing import Any
 
 import yaml
@@ -73,6 +74,12 @@ def import_yaml(uow: UnitOfWork, text: str, *, replace: bool = False) -> dict[st
                     counts["deleted"] += 1
     _import_macros(uow, _items(document, "macros"), replace, counts)
     return counts
+
+
+def install_defaults(uow: UnitOfWork) -> dict[str, int]:
+    """Give a new desk the default rules (``defaults.yaml``): notifications and closing solved tickets."""
+    text = resources.files("frontdesk.automation").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    return import_yaml(uow, text)
 
 
 def _import_macros(uow: UnitOfWork, items: list[dict[str, Any]], replace: bool, counts: dict[str, int]) -> None:

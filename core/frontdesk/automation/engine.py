@@ -29,6 +29,7 @@ from frontdesk.db import utcnow
 from frontdesk.errors import FrontdeskError
 from frontdesk.models import AutomationLogEntry, Comment, Event, Rule, RuleKind, Ticket
 from frontdesk.permissions import SYSTEM, Actor
+from frontdesk.text import html_to_text
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
@@ -63,6 +64,13 @@ def _comments(session: Session, events: Sequence[Event]) -> dict[int, Comment]:
         return {}
     found = {c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(set(wanted.values()))))}
     return {event_id: found[comment_id] for event_id, comment_id in wanted.items() if comment_id in found}
+
+
+def _event_values(uow: UnitOfWork, event: Event | None) -> dict[str, Any]:
+    """Template values from the event rules react to: the text of its comment."""
+    comment_id = event.payload.get("comment_id") if event is not None else None
+    comment = uow.session.get(Comment, comment_id) if isinstance(comment_id, int) else None
+    return {"comment": html_to_text(comment.body) if comment is not None else ""}
 
 
 def _expand(outcome: Any) -> dict[str, Any]:
@@ -246,7 +254,7 @@ class Automation:
                 comment = _comments(session, [event]).get(event.id)
                 plan = self._plan(event, Context(self.desk, ticket, utcnow(), event, comment))
         with self.desk.action(SYSTEM, source="automation", chain=plan.chain, deliver=False) as uow:
-            self.perform(uow, event.ticket_id, plan.matched, plan.outcomes)
+            self.perform(uow, event.ticket_id, plan.matched, plan.outcomes, cause=event)
             uow.session.add(
                 AutomationLogEntry(
                     ticket_id=event.ticket_id, event_id=event.id, trigger=event.name, outcomes=plan.outcomes
@@ -271,14 +279,28 @@ class Automation:
             return {"rule": rule.id, "matched": True}, True
         return [rule.id, index, jsonable(actual)], False  # the common case, kept small: [rule, condition, value]
 
-    def perform(self, uow: UnitOfWork, ticket_id: int, rules: list[CompiledRule], outcomes: list[Any]) -> None:
-        """Run the actions of the matched ``rules`` on the ticket, each rule in its own savepoint."""
+    def perform(
+        self,
+        uow: UnitOfWork,
+        ticket_id: int,
+        rules: list[CompiledRule],
+        outcomes: list[Any],
+        cause: Event | None = None,
+    ) -> None:
+        """Run the actions of the matched ``rules`` on the ticket, each rule in its own savepoint.
+
+        ``cause`` is the event the rules reacted to: its comment is ``{{ comment }}`` in texts, and the
+        person who caused it is not notified of their own action.
+        """
         by_rule = {outcome["rule"]: outcome for outcome in outcomes if isinstance(outcome, dict)}
+        extra = _event_values(uow, cause)
         for rule in rules:
             outcome = by_rule[rule.id]
             try:
                 with uow.session.begin_nested():
-                    outcome["done"] = self.run_actions(uow, ticket_id, rule.actions)
+                    outcome["done"] = self.run_actions(
+                        uow, ticket_id, rule.actions, extra=extra, caused_by=cause.actor_id if cause else None
+                    )
             except FrontdeskError as exc:
                 outcome["error"] = exc.message
 
@@ -288,8 +310,14 @@ class Automation:
         ticket_id: int,
         actions: Sequence[dict[str, Any]],
         agent: Actor | None = None,
+        extra: dict[str, Any] | None = None,
+        caused_by: int | None = None,
     ) -> list[str]:
-        """Perform actions on a ticket in ``uow``; return what each did, in words."""
+        """Perform actions on a ticket in ``uow``; return what each did, in words.
+
+        ``agent`` is who applies a macro (``{{ agent.name }}``); ``extra`` adds template values;
+        ``caused_by`` is the user whose action the rules react to (not notified about it).
+        """
         done = []
         for action in actions:
             ticket = uow.session.get(Ticket, ticket_id)
@@ -298,7 +326,8 @@ class Automation:
             kind = self.actions.get(action["type"])
             if kind is None:
                 raise FrontdeskError(f"action type {action['type']!r} is not available (is its plugin disabled?)")
-            ctx = ActionContext(uow=uow, ticket=ticket, values=template_values(uow, ticket, agent))
+            values = template_values(uow, ticket, agent) | (extra or {})
+            ctx = ActionContext(uow=uow, ticket=ticket, values=values, caused_by=caused_by)
             done.append(kind.perform(ctx, {k: v for k, v in action.items() if k != "type"}))
         return done
 

@@ -30,7 +30,7 @@ def list_(state: CliState, as_json: bool) -> None:
                 "id": r.id,
                 "kind": r.kind,
                 "position": r.position,
-                "enabled": r.enabled,
+                "enabled": "yes" if r.enabled else "no",
                 "name": r.name,
                 "events": ",".join(r.events),
             }

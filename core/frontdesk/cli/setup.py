@@ -9,11 +9,12 @@ import click
 from sqlalchemy import select
 
 from frontdesk import migrate
+from frontdesk.automation.config_file import install_defaults
 from frontdesk.cli.base import CliState, echo_json
 from frontdesk.config import ensure_secret_key
 from frontdesk.models import Role, User
 from frontdesk.permissions import SYSTEM
-from frontdesk.services import people
+from frontdesk.services import automation, people
 
 
 @click.command()
@@ -49,7 +50,10 @@ def init(state: CliState, admin_email: str | None, admin_name: str, admin_passwo
         admin = people.create_user(
             uow, {"email": admin_email, "name": admin_name, "password": admin_password, "role": Role.ADMIN.value}
         )
+        installed = install_defaults(uow) if not automation.list_rules(uow) else None
     click.echo(f"Created admin {admin.email}.")
+    if installed:
+        click.echo(f"Added {installed['created']} default automation rules (see `frontdesk automation list`).")
 
 
 @click.command()

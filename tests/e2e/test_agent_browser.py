@@ -216,3 +216,60 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_typed_text(
     assert page.locator("#composer-body").input_value().startswith("Draft I have not sent yet")
     assert page.locator("#prop-priority").input_value() == "low"
     assert errors == []
+
+
+def test_an_agent_uses_a_macro_escalates_and_reads_why_rules_acted(
+    live_server: str, browser_page: Any, screenshot: Any, desk: Desk, workspace: dict[str, Any]
+) -> None:
+    from frontdesk.services import automation, macros
+
+    with desk.action(SYSTEM, source="test") as uow:
+        people.update_group(uow, people.find_group(uow, "Support").id, {"escalates_to": "Network"})
+        macros.create_macro(
+            uow,
+            {
+                "name": "Ask for a photo",
+                "body": "Hello {{ ticket.requester.name }}, could you send a photo of the charger?",
+                "actions": [{"type": "set", "field": "status", "value": "pending"}],
+                "shared": True,
+            },
+        )
+        automation.create_rule(
+            uow,
+            {
+                "name": "Tag pending hardware",
+                "events": ["ticket.status_changed"],
+                "conditions": [
+                    {"field": "status_category", "op": "is", "value": "pending"},
+                    {"field": "tags", "op": "contains", "value": "hardware"},
+                ],
+                "actions": [{"type": "add_tags", "tags": ["waiting-for-photo"]}],
+            },
+        )
+    page = browser_page
+    errors = console_errors(page)
+    number = workspace["mine"][0]
+    sign_in(page, live_server, "agnes@example.com")
+    page.goto(f"{live_server}/agent/tickets/{number}")
+    page.keyboard.press("m")
+    assert page.evaluate("document.activeElement.id") == "macro-select"
+    page.select_option("#macro-select", label="Ask for a photo")
+    page.locator("#macro-form").get_by_role("button", name="Apply").click()
+    page.wait_for_url(f"{live_server}/agent/tickets/{number}")
+    assert "Applied “Ask for a photo”." in page.locator(".alert-success").inner_text()
+    assert "could you send a photo of the charger?" in page.locator(".thread").inner_text()
+    assert page.locator("#ticket-status").inner_text() == "pending"
+    page.get_by_role("tab", name=re.compile("Automation")).click()
+    panel = page.locator("#automation.show")
+    panel.wait_for()
+    page.wait_for_timeout(300)  # the tab's fade-in
+    assert "Tag pending hardware" in panel.inner_text()
+    assert "added tags waiting-for-photo" in panel.inner_text()
+    screenshot(page, "agent-automation-tab")
+
+    page.get_by_label("Why does Network need to take it?").fill("Charger port looks damaged")
+    page.get_by_role("button", name="Escalate to Network").click()
+    page.wait_for_url(f"{live_server}/agent/tickets/{number}")
+    assert f"Ticket #{number} was escalated to Network." in page.locator(".alert-success").inner_text()
+    screenshot(page, "agent-after-escalation")
+    assert errors == []

@@ -747,7 +747,7 @@ def test_the_rule_index_matches_exactly_what_evaluating_every_rule_matches(desk:
     from frontdesk.automation.conditions import Context
     from frontdesk.models import Event
 
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 (test data)
     values = {
         "status": ["new", "open", "pending"],
         "priority": ["low", "normal", "high", "urgent"],
@@ -846,3 +846,36 @@ def test_a_new_desk_notifies_people_with_the_default_rules(desk: Desk, groups: A
         solved_at = tickets.get_ticket(uow, ticket.number).status_changed_at
     run_time_rules(desk, solved_at + timedelta(hours=97))
     assert show(desk, ticket.number)["status"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("condition", "ticket", "expected"),
+    [
+        ({"field": "organization", "op": "is", "value": "ACME"}, {"requester": "amy@acme.example"}, True),
+        ({"field": "organization", "op": "absent"}, {}, True),
+        ({"field": "channel", "op": "is", "value": "test"}, {}, True),
+        ({"field": "type", "op": "is", "value": "incident"}, {"type": "incident"}, True),
+        ({"field": "type", "op": "absent"}, {}, True),
+        ({"field": "description", "op": "contains", "value": "smoke"}, {"body": "There is <b>smoke</b>"}, True),
+        ({"field": "requester", "op": "is", "value": "RITA@example.com"}, {}, True),
+        (
+            {"field": "assignee", "op": "is", "value": "ann@example.com"},
+            {"assignee": "ann@example.com", "group": "L1"},
+            True,
+        ),
+        ({"field": "status", "op": "in", "value": ["open", "new"]}, {}, True),
+        ({"field": "event", "op": "is", "value": "ticket.created"}, {}, True),
+        ({"field": "hours_since_created", "op": "lt", "value": 1}, {}, True),
+        ({"field": "hours_since_agent_reply", "op": "present"}, {}, False),
+        ({"field": "comment.public", "op": "is", "value": True}, {}, False),
+    ],
+)
+def test_every_core_field_can_decide_a_rule(
+    desk: Desk, groups: Any, condition: dict[str, Any], ticket: dict[str, Any], expected: bool
+) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        people.create_organization(uow, {"name": "ACME"})
+        people.create_user(uow, {"email": "amy@acme.example", "name": "Amy", "organization": "ACME"})
+    rule(desk, name="Probe", conditions=[condition], actions=[{"type": "add_tags", "tags": ["probed"]}])
+    number = create(desk, **ticket).number
+    assert (show(desk, number)["tags"] == ["probed"]) is expected

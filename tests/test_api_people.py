@@ -170,12 +170,19 @@ def test_staff_read_anyone_organizations_and_groups(client: Any, cast: dict[str,
     assert client.get("/api/v1/organizations/9999").status_code == 404
     groups = client.get("/api/v1/groups").json
     assert groups == [
-        {"id": org["Network"], "name": "Network", "description": "", "members": ["ned@example.com"]},
+        {
+            "id": org["Network"],
+            "name": "Network",
+            "description": "",
+            "members": ["ned@example.com"],
+            "escalates_to": None,
+        },
         {
             "id": org["Support"],
             "name": "Support",
             "description": "First line",
             "members": ["agnes@example.com", "ned@example.com"],
+            "escalates_to": None,
         },
     ]
     assert client.get(f"/api/v1/groups/{org['Support']}").json == groups[1]
@@ -336,7 +343,13 @@ def test_admins_create_and_change_groups_and_members(
     created = client.post("/api/v1/groups", json={"name": "Billing", "description": "Invoices"})
     assert created.status_code == 201
     billing = created.json["id"]
-    assert created.json == {"id": billing, "name": "Billing", "description": "Invoices", "members": []}
+    assert created.json == {
+        "id": billing,
+        "name": "Billing",
+        "description": "Invoices",
+        "members": [],
+        "escalates_to": None,
+    }
     assert client.post("/api/v1/groups", json={"name": "support"}).status_code == 409
     renamed = client.patch(f"/api/v1/groups/{billing}", json={"name": "Accounts", "description": ""})
     assert (renamed.json["name"], renamed.json["description"]) == ("Accounts", "")

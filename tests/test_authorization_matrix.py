@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from frontdesk.desk import Desk
+from frontdesk.models import JobRecord
 from frontdesk.permissions import SYSTEM
-from frontdesk.services import catalog, comments, people, tickets, tokens
+from frontdesk.services import automation, catalog, comments, macros, people, tickets, tokens
 from frontdesk.storage import Upload
 
 ACTORS = ("anonymous", "requester_a", "requester_b", "agent_in", "agent_out", "admin")
@@ -68,6 +69,12 @@ def agent_ticket_page(call: Call) -> str:
     if outcome == "allowed" and call.actor not in VISIBLE[call.target]:
         return "404"
     return outcome
+
+
+def own_macro_page(call: Call) -> str:
+    """An agent's personal macro: the macros of the matrix are shared, so they are nobody's to edit here."""
+    outcome = agent_page(call)
+    return "404" if outcome == "allowed" else outcome
 
 
 def admin_page(call: Call) -> str:
@@ -177,6 +184,15 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("POST", "/agent/tickets/<int:number>/links"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/links/<int:other>/delete"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/merge"): agent_ticket_page,
+    ("POST", "/agent/tickets/<int:number>/macro"): agent_ticket_page,
+    ("POST", "/agent/tickets/<int:number>/escalate"): agent_ticket_page,
+    ("GET", "/agent/macros/"): agent_page,
+    ("POST", "/agent/macros/"): agent_page,
+    ("GET", "/agent/macros/<int:macro_id>"): own_macro_page,
+    ("POST", "/agent/macros/<int:macro_id>"): own_macro_page,
+    ("POST", "/agent/macros/<int:macro_id>/delete"): own_macro_page,
+    ("GET", "/notifications/"): page,
+    ("POST", "/notifications/read"): page,
     ("GET", "/admin/"): admin_page,
     ("GET", "/admin/plugins"): admin_page,
     ("POST", "/admin/plugins/<name>/enable"): admin_page,
@@ -198,6 +214,26 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("GET", "/admin/organizations/<int:org_id>"): admin_page,
     ("POST", "/admin/organizations/<int:org_id>"): admin_page,
     ("GET", "/admin/workflow"): admin_page,
+    ("GET", "/admin/automation"): admin_page,
+    ("GET", "/admin/automation/export"): admin_page,
+    ("POST", "/admin/automation/import"): admin_page,
+    ("GET", "/admin/automation/new"): admin_page,
+    ("POST", "/admin/automation/new"): admin_page,
+    ("GET", "/admin/automation/<int:rule_id>"): admin_page,
+    ("POST", "/admin/automation/<int:rule_id>"): admin_page,
+    ("POST", "/admin/automation/<int:rule_id>/toggle"): admin_page,
+    ("POST", "/admin/automation/<int:rule_id>/move"): admin_page,
+    ("POST", "/admin/automation/<int:rule_id>/delete"): admin_page,
+    ("GET", "/admin/automation/macros"): admin_page,
+    ("GET", "/admin/automation/macros/new"): admin_page,
+    ("POST", "/admin/automation/macros/new"): admin_page,
+    ("GET", "/admin/automation/macros/<int:macro_id>"): admin_page,
+    ("POST", "/admin/automation/macros/<int:macro_id>"): admin_page,
+    ("POST", "/admin/automation/macros/<int:macro_id>/delete"): admin_page,
+    ("GET", "/admin/automation/notifications"): admin_page,
+    ("POST", "/admin/automation/notifications/<kind>"): admin_page,
+    ("GET", "/admin/jobs"): admin_page,
+    ("POST", "/admin/jobs/<int:job_id>/retry"): admin_page,
     ("POST", "/admin/workflow/<kind>"): admin_page,
     ("GET", "/admin/workflow/<kind>/<int:entry_id>"): admin_page,
     ("POST", "/admin/workflow/<kind>/<int:entry_id>"): admin_page,
@@ -270,6 +306,31 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("PATCH", "/api/v1/types/<int:type_id>"): admin_only,
     ("DELETE", "/api/v1/types/<int:type_id>"): admin_only,
     ("GET", "/api/v1/tags"): staff_only,
+    ("GET", "/api/v1/automation/rules"): admin_only,
+    ("POST", "/api/v1/automation/rules"): admin_only,
+    ("GET", "/api/v1/automation/rules/<int:rule_id>"): admin_only,
+    ("PATCH", "/api/v1/automation/rules/<int:rule_id>"): admin_only,
+    ("DELETE", "/api/v1/automation/rules/<int:rule_id>"): admin_only,
+    ("POST", "/api/v1/automation/rules/<int:rule_id>/move"): admin_only,
+    ("POST", "/api/v1/automation/dry-run"): admin_only,
+    ("GET", "/api/v1/automation/export"): admin_only,
+    ("POST", "/api/v1/automation/import"): admin_only,
+    ("GET", "/api/v1/automation/templates"): admin_only,
+    ("PUT", "/api/v1/automation/templates/<kind>"): admin_only,
+    ("DELETE", "/api/v1/automation/templates/<kind>"): admin_only,
+    ("GET", "/api/v1/tickets/<int:number>/automation-log"): ticket_staff,
+    ("GET", "/api/v1/macros"): staff_only,
+    ("POST", "/api/v1/macros"): staff_only,
+    ("GET", "/api/v1/macros/<int:macro_id>"): staff_only,  # the world's macros are shared ones
+    ("PATCH", "/api/v1/macros/<int:macro_id>"): admin_only,  # shared macros: admins change them
+    ("DELETE", "/api/v1/macros/<int:macro_id>"): admin_only,
+    ("POST", "/api/v1/tickets/<int:number>/macros/<int:macro_id>"): ticket_staff,
+    ("POST", "/api/v1/tickets/<int:number>/escalate"): ticket_staff,
+    ("GET", "/api/v1/me/notifications"): signed_in,
+    ("POST", "/api/v1/me/notifications/read"): signed_in,
+    ("GET", "/api/v1/jobs"): admin_only,
+    ("GET", "/api/v1/jobs/failed"): admin_only,
+    ("POST", "/api/v1/jobs/<int:job_id>/retry"): admin_only,
 }
 
 
@@ -328,6 +389,20 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
             attachment_id = reply.attachments[0].id
         with desk.action(SYSTEM, source="test") as uow:
             token, _ = tokens.create_token(uow, {"user": requester, "name": "t"})
+        with desk.action(SYSTEM, source="test") as uow:
+            rule = automation.create_rule(
+                uow,
+                {
+                    "name": f"Rule {target}",
+                    "enabled": False,
+                    "events": ["ticket.created"],
+                    "actions": [{"type": "add_tags", "tags": [target]}],
+                },
+            )
+            macro = macros.create_macro(uow, {"name": f"Macro {target}", "body": "Hello", "shared": True})
+            job = JobRecord(name="matrix.gone", arguments={}, state="failed", attempts=1, error="boom")
+            uow.session.add(job)
+            uow.session.flush()
         ids[target] = {
             **spares[target],
             "number": ticket.number,
@@ -341,6 +416,9 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
             "name": "nonexistent",
             "kind": "statuses",
             "filename": "frontdesk.css",
+            "rule_id": rule.id,
+            "macro_id": macro.id,
+            "job_id": job.id,
         }
     secrets = {}
     for actor, user in users.items():
@@ -407,7 +485,7 @@ def classify(response: Any) -> str:
     return "allowed"
 
 
-METHOD_ORDER = {"GET": 0, "POST": 1, "PATCH": 2, "DELETE": 3}
+METHOD_ORDER = {"GET": 0, "POST": 1, "PATCH": 2, "PUT": 2, "DELETE": 3}
 
 
 @pytest.mark.parametrize("actor", ACTORS)

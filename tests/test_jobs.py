@@ -24,6 +24,7 @@ from frontdesk.errors import NotFound, ValidationError
 from frontdesk.jobs import Job, backoff, crontab
 from frontdesk.models import JobRecord, JobState, PeriodicRun
 from frontdesk.permissions import SYSTEM
+from frontdesk.services.jobs import retry_job
 
 
 class Worklog:
@@ -129,8 +130,8 @@ def test_backoff_grows_and_stays_bounded() -> None:
 def test_only_failed_jobs_can_be_retried(desk: Desk, worklog: Worklog, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(desk.jobs, "send", lambda jobs: None)  # queued, never delivered
     job_id = desk.jobs.enqueue("worklog.record")
-    with pytest.raises(ValidationError, match="is queued, not failed"):
-        desk.jobs.retry(job_id)
+    with pytest.raises(ValidationError, match="is queued, not failed"), desk.action(SYSTEM, source="test") as uow:
+        retry_job(uow, job_id)
 
 
 def test_a_job_whose_worker_died_runs_again_after_its_lease(desk: Desk, worklog: Worklog) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from frontdesk.db import utcnow
-from frontdesk.errors import ConfigError, NotFound, ValidationError
+from frontdesk.errors import ConfigError, NotFound
 from frontdesk.models import Event, EventState, JobRecord, JobState, PeriodicRun
 
 if TYPE_CHECKING:
@@ -272,19 +272,6 @@ class Jobs:
         return "failed" if error else "done"
 
     # Operating
-
-    def retry(self, job_id: int) -> None:
-        """Queue a failed job again with a fresh set of attempts."""
-        with self.desk.db.transaction() as session:
-            record = session.get(JobRecord, job_id)
-            if record is None:
-                raise NotFound(f"no job #{job_id}")
-            if record.state != JobState.FAILED:
-                raise ValidationError({"job": [f"job #{job_id} is {record.state}, not failed"]})
-            record.state = JobState.QUEUED.value
-            record.attempts = 0
-            record.run_after = utcnow()
-        self.send([(job_id, None)])
 
     def recover(self, now: datetime | None = None) -> int:
         """Queue again jobs whose worker died (lease ran out) or whose queue message was lost; return how many."""

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from frontdesk.automation.templates import check, person, render, ticket_values
 from frontdesk.db import utcnow
-from frontdesk.errors import NotFound
+from frontdesk.errors import NotFound, ValidationError
 from frontdesk.models import GroupMembership, Notification, NotificationTemplate, Ticket, User
 
 if TYPE_CHECKING:
@@ -132,9 +132,11 @@ def template_for(uow: UnitOfWork, kind: str) -> Template:
 
 def set_template(uow: UnitOfWork, kind: str, subject: str, body: str) -> NotificationTemplate:
     """Store the admin's wording of a notification kind (validated by rendering it once)."""
-    uow.require("desk.configure")
+    uow.require("automation.manage")
     if kind not in DEFAULT_TEMPLATES:
         raise NotFound(f"no notification template {kind!r}")
+    if not subject.strip() or len(subject.strip()) > 250:
+        raise ValidationError({"subject": ["a subject of 1 to 250 characters is required"]})
     check(subject, "subject")
     check(body, "body")
     stored = uow.session.get(NotificationTemplate, kind) or NotificationTemplate(kind=kind)
@@ -146,7 +148,9 @@ def set_template(uow: UnitOfWork, kind: str, subject: str, body: str) -> Notific
 
 def reset_template(uow: UnitOfWork, kind: str) -> None:
     """Go back to the default wording of a notification kind."""
-    uow.require("desk.configure")
+    uow.require("automation.manage")
+    if kind not in DEFAULT_TEMPLATES:
+        raise NotFound(f"no notification template {kind!r}")
     stored = uow.session.get(NotificationTemplate, kind)
     if stored is not None:
         uow.session.delete(stored)

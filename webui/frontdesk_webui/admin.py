@@ -1,5 +1,6 @@
-"""The admin console (``/admin``): plugins and their settings, API tokens; people and workflow live in
-:mod:`frontdesk_webui.admin_people` and :mod:`frontdesk_webui.admin_workflow` (same blueprint).
+"""The admin console (``/admin``): plugins and their settings, API tokens; people, workflow, automation and
+jobs live in :mod:`frontdesk_webui.admin_people`, :mod:`~frontdesk_webui.admin_workflow`,
+:mod:`~frontdesk_webui.admin_automation` and :mod:`~frontdesk_webui.admin_jobs` (same blueprint).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from frontdesk.permissions import SYSTEM
 from frontdesk.plugins import PluginStatus
 from frontdesk.services import plugins as plugin_service
 from frontdesk.services import tokens as token_service
-from frontdesk_webui import admin_people, admin_workflow  # noqa: F401 (their routes join the blueprint)
+from frontdesk_webui import (  # noqa: F401 (their routes join the blueprint)
+    admin_automation,
+    admin_jobs,
+    admin_people,
+    admin_workflow,
+)
 from frontdesk_webui.admin_base import SOURCE, action, bp, me, number, reading, text
 from frontdesk_webui.context import desk
 

@@ -29,7 +29,11 @@ SECTIONS = (
     ("admin.groups", "Groups"),
     ("admin.organizations", "Organizations"),
     ("admin.workflow", "Workflow"),
+    ("admin.automation", "Automation"),
+    ("admin.macros", "Shared macros"),
+    ("admin.notifications_page", "Notifications"),
     ("admin.tokens", "API tokens"),
+    ("admin.jobs", "Jobs"),
 )
 
 

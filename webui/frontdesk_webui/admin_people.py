@@ -188,11 +188,18 @@ def render_group(
     with reading() as uow:
         group = people.read_group(uow, group_id)
         members = sorted((m.user for m in group.memberships), key=lambda u: u.email)
+        levels = [other.name for other in people.list_groups(uow) if other.id != group.id]
         html = render_template(
             "admin/group.html",
             group=group,
             members=members,
-            form=form or {"name": group.name, "description": group.description},
+            levels=levels,
+            form=form
+            or {
+                "name": group.name,
+                "description": group.description,
+                "escalates_to": group.escalates_to.name if group.escalates_to else "",
+            },
             errors=errors or {},
             conflict=conflict,
         )
@@ -201,10 +208,14 @@ def render_group(
 
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 def group(group_id: int) -> Response | tuple[str, int]:
+    """A group's name, description and next support level (``escalates_to``: L1 → L2 → L3)."""
     if request.method == "GET":
         return render_group(group_id)
-    form = {"name": text("name"), "description": text("description")}
-    submit(lambda uow: people.update_group(uow, group_id, form), partial(render_group, group_id), form)
+    form = {"name": text("name"), "description": text("description"), "escalates_to": text("escalates_to")}
+    data: dict[str, Any] = {"name": form["name"], "description": form["description"]}
+    if "escalates_to" in request.form:  # a form without the select leaves the level alone
+        data["escalates_to"] = form["escalates_to"] or None
+    submit(lambda uow: people.update_group(uow, group_id, data), partial(render_group, group_id), form)
     flash("Group saved.", "success")
     return redirect(url_for("admin.group", group_id=group_id))
 

@@ -107,6 +107,8 @@ def _import_macros(uow: UnitOfWork, items: list[dict[str, Any]], replace: bool, 
 
 def _parse(text: str) -> dict[str, Any]:
     try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise ValidationError({"file": ["YAML aliases (*name) are not accepted; write the values out"]})
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

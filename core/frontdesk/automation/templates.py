@@ -16,6 +16,22 @@ from frontdesk.errors import ValidationError
 from frontdesk.models import Ticket, User
 from frontdesk.permissions import Actor
 
+# What texts can say, for the people writing them (admin console, API documentation).
+PLACEHOLDERS = (
+    ("ticket.number", "the ticket's number"),
+    ("ticket.subject", "its subject"),
+    ("ticket.status, ticket.priority, ticket.type, ticket.group, ticket.channel", "its fields"),
+    ("ticket.tags", "its tags (a list)"),
+    ("ticket.requester.name, ticket.requester.email", "who asked"),
+    ("ticket.assignee.name, ticket.assignee.email", "who works on it"),
+    ("ticket.organization", "the requester's organization"),
+    ("comment", "the text of the reply or note a rule reacted to"),
+    ("recipient.name, recipient.email", "who gets this notification"),
+    ("actor.name, actor.email", "who made the change (empty for automation)"),
+    ("agent.name", "the agent applying a macro (rules and macros only)"),
+    ("reason", "why it was escalated (ticket.escalated only)"),
+)
+
 
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:

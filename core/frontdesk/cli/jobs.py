@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from frontdesk.cli.base import CliState, echo_json, echo_table
 from frontdesk.models import JobRecord, JobState
+from frontdesk.permissions import SYSTEM
+from frontdesk.services.jobs import retry_job
 
 
 @click.command()
@@ -97,7 +99,8 @@ def failed(state: CliState, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def retry(state: CliState, job_id: int) -> None:
     """Queue failed job JOB_ID again (a worker or `frontdesk serve` runs it)."""
-    state.desk.jobs.retry(job_id)
+    with state.desk.action(SYSTEM, source="cli") as uow:
+        retry_job(uow, job_id)
     click.echo(f"Job #{job_id} is queued again.")
 
 

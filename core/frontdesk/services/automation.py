@@ -108,8 +108,15 @@ def move_rule(uow: UnitOfWork, rule_id: int, position: int) -> list[Rule]:
 def dry_run(uow: UnitOfWork, data: dict[str, Any], limit: int = DRY_RUN_LIMIT) -> list[Ticket]:
     """Open tickets the rule's conditions hold for right now, without acting ("changed" conditions never hold)."""
     uow.require("automation.manage")
-    placeholder = {"name": "dry run", "actions": [{"type": "add_tags", "tags": ["dry-run"]}]}  # only conditions matter
-    values = validate_rule({**placeholder, **data}, _automation(uow).fields, _automation(uow).actions)
+    # Only the conditions matter: name, events and actions get stand-ins when missing.
+    stand_ins = {"name": "dry run", "actions": [{"type": "add_tags", "tags": ["dry-run"]}]}
+    if data.get("kind", RuleKind.TRIGGER) == RuleKind.TRIGGER and not data.get("events"):
+        stand_ins["events"] = ["ticket.updated"]
+    values = validate_rule(
+        {**data, **{k: v for k, v in stand_ins.items() if not data.get(k)}},
+        _automation(uow).fields,
+        _automation(uow).actions,
+    )
     compiled = CompiledRule.of(Rule(id=0, **values), _automation(uow).fields)
     assert compiled is not None
     now = utcnow()

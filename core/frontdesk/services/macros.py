@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from frontdesk.automation.actions import validate_action
 from frontdesk.automation.templates import check, person, render, ticket_values
@@ -29,6 +29,11 @@ class MacroSchema(Schema):
     public = fields.Boolean(load_default=True)
     actions = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=20))
     shared = fields.Boolean(load_default=False)
+
+
+def allowed_in_macros(action_type: str) -> bool:
+    """Whether macros may use an action type: field changes, tags, assignment, escalation, and plugins' actions."""
+    return action_type in MACRO_ACTIONS or "." in action_type
 
 
 def list_macros(uow: UnitOfWork) -> list[Macro]:
@@ -56,8 +61,10 @@ def create_macro(uow: UnitOfWork, data: dict[str, Any]) -> Macro:
         uow.require("automation.manage")
     elif uow.actor_id is None:
         raise ValidationError({"shared": ["the system can only create shared macros"]})
+    owner_id = None if shared else uow.actor_id
+    _unique_name(uow, values["name"], owner_id)
     now = utcnow()
-    macro = Macro(**values, owner_id=None if shared else uow.actor_id, created_at=now, updated_at=now)
+    macro = Macro(**values, owner_id=owner_id, created_at=now, updated_at=now)
     uow.session.add(macro)
     uow.session.flush()
     uow.emit("macro.created", payload={"macro_id": macro.id, "name": macro.name})
@@ -78,6 +85,7 @@ def update_macro(uow: UnitOfWork, macro_id: int, data: dict[str, Any]) -> Macro:
     values = _validated(uow, {**current, **data})
     if values.pop("shared") != current["shared"]:
         raise ValidationError({"shared": ["copy the macro to share or unshare it"]})
+    _unique_name(uow, values["name"], macro.owner_id, macro.id)
     for key, value in values.items():
         setattr(macro, key, value)
     macro.updated_at = utcnow()
@@ -93,7 +101,7 @@ def delete_macro(uow: UnitOfWork, macro_id: int) -> None:
 
 
 def apply_macro(uow: UnitOfWork, macro_id: int, number: int, version: int | None = None) -> Ticket:
-    """Apply a macro to a ticket as the acting agent: its field changes, then its reply or note.
+    """Apply a macro to a ticket as the acting agent: its reply or note, then its field changes.
 
     ``version`` (optional) must be the ticket's current version, as for any edit.
     """
@@ -101,12 +109,10 @@ def apply_macro(uow: UnitOfWork, macro_id: int, number: int, version: int | None
     ticket = get_ticket(uow, number)
     if version is not None and version != ticket.version:
         raise Conflict(f"ticket #{number} was changed by someone else; reload it and apply the macro again")
-    uow.desk.automation.run_actions(uow, ticket.id, macro.actions, agent=uow.actor)
-    if macro.body.strip():
-        refreshed = uow.session.get(Ticket, ticket.id)
-        assert refreshed is not None
-        values = {"ticket": ticket_values(refreshed), "agent": person(uow.actor)}
+    if macro.body.strip():  # the text first: the actions may move the ticket out of the agent's view
+        values = {"ticket": ticket_values(ticket), "agent": person(uow.actor)}
         add_comment(uow, number, {"body": render(macro.body, values), "public": macro.public})
+    uow.desk.automation.run_actions(uow, ticket.id, macro.actions, agent=uow.actor)
     uow.emit("macro.applied", ticket_id=ticket.id, payload={"macro_id": macro.id, "name": macro.name})
     applied = uow.session.get(Ticket, ticket.id)  # not get_ticket: the macro may have moved it out of the agent's view
     assert applied is not None
@@ -119,11 +125,21 @@ def _validated(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     if not values["name"]:
         raise ValidationError({"name": ["must not be blank"]})
     check(values["body"], "body")
-    types = {name: kind for name, kind in uow.desk.automation.actions.items() if name in MACRO_ACTIONS or "." in name}
+    types = {name: kind for name, kind in uow.desk.automation.actions.items() if allowed_in_macros(name)}
     values["actions"] = [validate_action(a, types, f"actions.{n}") for n, a in enumerate(values["actions"])]
     if not values["actions"] and not values["body"].strip():
         raise ValidationError({"body": ["a macro needs a text or at least one action"]})
     return values
+
+
+def _unique_name(uow: UnitOfWork, name: str, owner_id: int | None, macro_id: int | None = None) -> None:
+    """Names are unique among the shared macros and among each agent's own (YAML import matches by name)."""
+    owner = Macro.owner_id.is_(None) if owner_id is None else Macro.owner_id == owner_id
+    query = select(Macro.id).where(owner, func.lower(Macro.name) == name.lower())
+    if macro_id is not None:
+        query = query.where(Macro.id != macro_id)
+    if uow.session.scalar(query) is not None:
+        raise ValidationError({"name": [f"a macro named {name!r} exists already"]})
 
 
 def _editable(uow: UnitOfWork, macro_id: int) -> Macro:

@@ -38,7 +38,19 @@ class DeskApi(Api):
 
 def configure(app: Flask) -> DeskApi:
     """Mount the core API blueprints and document them."""
-    from frontdesk_webui.api import attachments, config, me, people, plugins, tickets, tokens
+    from frontdesk_webui.api import (
+        attachments,
+        automation,
+        config,
+        jobs,
+        macros,
+        me,
+        notifications,
+        people,
+        plugins,
+        tickets,
+        tokens,
+    )
 
     app.config.update(
         API_TITLE="Frontdesk",
@@ -62,7 +74,7 @@ def configure(app: Flask) -> DeskApi:
         if request.blueprint in api.closed_blueprints:
             signed_in_only()
 
-    for module in (tickets, attachments, people, config, tokens, plugins, me):
+    for module in (tickets, attachments, people, config, tokens, plugins, me, notifications, automation, macros, jobs):
         register(api, module.blp)
     return api
 

@@ -109,3 +109,34 @@ def test_admin_pages_look_right(live_server: str, browser_page: Any, screenshot:
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_text("only this once")).to_be_visible()
     screenshot(page, "admin-tokens")
+
+
+def test_an_admin_builds_a_trigger_with_the_form_and_it_acts(
+    live_server: str, browser_page: Any, screenshot: Any, desk: Desk, make_user: Any
+) -> None:
+    admin = make_user(email="root@example.com", name="Root Admin", role="admin")
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, live_server, admin.email, "/admin/automation/new?kind=trigger")
+
+    page.get_by_label("Name").fill("Tag printer trouble")
+    page.get_by_label("Ticket created").check()
+    page.get_by_role("button", name="Add a condition").click()
+    page.select_option("#conditions-0-field", "subject")
+    page.select_option("#conditions-0-op", "contains")
+    page.fill("#conditions-0-value", "printer")
+    page.select_option("#actions-0-type", "add_tags")
+    page.fill("#actions-0-tags", "printer, hardware")
+    screenshot(page, "admin-trigger-form")
+    page.get_by_role("button", name="Save trigger").click()
+    page.wait_for_url(live_server + "/admin/automation*")
+    expect(page.get_by_role("link", name="Tag printer trouble", exact=True)).to_be_visible()
+    screenshot(page, "admin-automation-list")
+
+    rita = make_user(email="rita@example.com", name="Rita Requester")
+    with desk.action(rita, source="test") as uow:
+        number = tickets.create_ticket(uow, {"subject": "Printer on fire", "body": "Smoke everywhere."}).number
+    with desk.reading(admin) as uow:
+        assert [tag.name for tag in tickets.get_ticket(uow, number).tags] == ["hardware", "printer"]
+    assert errors == []

@@ -234,10 +234,12 @@ class Automation:
             elif guard is not None and rule.id not in admitted:
                 plan.outcomes.append([rule.id, guard.index, seen[guard.slot]])
             else:
-                outcome, ok = self.evaluate(rule, ctx)
-                plan.outcomes.append(outcome)
+                ok, index, actual = rule.evaluate(ctx)
                 if ok:
+                    plan.outcomes.append({"rule": rule.id, "matched": True})
                     plan.matched.append(rule)
+                else:  # the common case, kept small: [rule, condition, value]
+                    plan.outcomes.append([rule.id, index, jsonable(actual)])
         plan.chain["fired"] = sorted(fired | {rule.id for rule in plan.matched})
         return plan
 
@@ -271,13 +273,6 @@ class Automation:
         insert_ = pg_insert if self.desk.db.backend == "postgresql" else sqlite_insert
         with self.desk.db.transaction() as session:
             session.execute(insert_(AutomationLogEntry).on_conflict_do_nothing(), rows)
-
-    def evaluate(self, rule: CompiledRule, ctx: Context) -> tuple[Any, bool]:
-        """One rule against one ticket: its log outcome and whether it matched."""
-        ok, index, actual = rule.evaluate(ctx)
-        if ok:
-            return {"rule": rule.id, "matched": True}, True
-        return [rule.id, index, jsonable(actual)], False  # the common case, kept small: [rule, condition, value]
 
     def perform(
         self,

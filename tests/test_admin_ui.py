@@ -201,9 +201,14 @@ def test_plugin_settings_validation_errors_keep_typed_values(signed_in: Any, des
     assert one(desk, PluginSetting, plugin="gadget", key="colour") is None, "nothing is saved"
 
 
-def test_plugins_without_settings_have_no_settings_page(signed_in: Any) -> None:
-    assert signed_in.get("/admin/plugins/webui/settings").status_code == 404
+def test_plugins_without_settings_have_no_settings_page(signed_in: Any, register_plugin: Any) -> None:
+    class Plain:
+        """A plugin without settings."""
+
+    register_plugin(Plain(), "plain")
+    assert signed_in.get("/admin/plugins/plain/settings").status_code == 404
     assert signed_in.get("/admin/plugins/nope/settings").status_code == 404
+    assert signed_in.get("/admin/plugins/webui/settings").status_code == 200, "the desk settings"
 
 
 # --- Users ------------------------------------------------------------------------------------

@@ -655,8 +655,9 @@ def counting(desk: Desk) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # The once-a-second look at other processes' plugin decisions lands in whichever request comes.
-        if statement.lstrip().upper().startswith("SELECT") and "FROM plugin_states" not in statement:
+        # The once-a-second looks at plugin decisions and desk settings land in whichever request comes.
+        periodic = "FROM plugin_states" in statement or "FROM plugin_settings" in statement
+        if statement.lstrip().upper().startswith("SELECT") and not periodic:
             statements.append(statement)
 
     event.listen(desk.db.engine, "before_cursor_execute", count)

@@ -71,6 +71,11 @@ def agent_ticket_page(call: Call) -> str:
     return outcome
 
 
+def signup_page(call: Call) -> str:
+    """Sign-up is closed on a new desk (404); someone signed in is sent home."""
+    return "404" if call.actor == "anonymous" else "allowed"
+
+
 def own_macro_page(call: Call) -> str:
     """An agent's personal macro: the macros of the matrix are shared, so they are nobody's to edit here."""
     outcome = agent_page(call)
@@ -191,6 +196,10 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("GET", "/agent/macros/<int:macro_id>"): own_macro_page,
     ("POST", "/agent/macros/<int:macro_id>"): own_macro_page,
     ("POST", "/agent/macros/<int:macro_id>/delete"): own_macro_page,
+    ("GET", "/signup"): signup_page,
+    ("POST", "/signup"): signup_page,
+    ("GET", "/admin/settings"): admin_page,
+    ("POST", "/admin/settings"): admin_page,
     ("GET", "/notifications/"): page,
     ("POST", "/notifications/read"): page,
     ("GET", "/admin/"): admin_page,

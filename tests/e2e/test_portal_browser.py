@@ -199,3 +199,38 @@ def test_the_portal_fits_a_phone_screen(
         assert failed == []
     finally:
         phone.close()
+
+
+def test_a_visitor_signs_up_on_a_phone_and_files_a_request(
+    live_server: str, chromium_browser: Any, screenshot: Any, desk: Desk, app: Any
+) -> None:
+    from frontdesk.services import plugins
+
+    with desk.action(SYSTEM, source="test") as uow:
+        plugins.set_setting(uow, "webui", "signup", "domains")
+        plugins.set_setting(uow, "webui", "signup_domains", "acme.example")
+        plugins.set_setting(uow, "webui", "desk_name", "ACME Help")
+    app.extensions["frontdesk_settings"].forget()
+    phone = chromium_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        errors = watch_console(page)
+        page.goto(live_server + "/login")
+        page.get_by_role("link", name="Create an account").click()
+        page.get_by_label("Your name").fill("Nina New")
+        page.get_by_label("E-mail").fill("nina@elsewhere.example")
+        page.get_by_label("Password (8 characters or more)").fill("long enough")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.locator("#signup-email-error")).to_contain_text("domains only")
+        screenshot(page, "signup-refused-phone")
+        page.get_by_label("E-mail").fill("nina@acme.example")
+        page.get_by_label("Password (8 characters or more)").fill("long enough")
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(live_server + "/portal/new")
+        expect(page.get_by_text("Welcome! Your account is ready")).to_be_visible()
+        assert "ACME Help" in page.title()
+        assert fits_width(page)
+        screenshot(page, "signup-welcome-phone")
+        assert errors == []
+    finally:
+        phone.close()

@@ -25,7 +25,7 @@ from frontdesk_webui import (  # noqa: F401 (their routes join the blueprint)
     admin_workflow,
 )
 from frontdesk_webui.admin_base import SOURCE, action, bp, me, number, reading, text
-from frontdesk_webui.context import desk
+from frontdesk_webui.context import desk, desk_settings
 
 __all__ = ["bp"]
 
@@ -97,7 +97,22 @@ def input_kind(field: marshmallow.fields.Field) -> str:
         return "checkbox"
     if isinstance(field, marshmallow.fields.Integer):
         return "number"
+    if choices(field):
+        return "choice"
     return "text"
+
+
+def choices(field: marshmallow.fields.Field) -> list[str]:
+    """The values a setting may take, when its schema names them (a ``OneOf`` validator): shown as a select."""
+    validators = field.validators if isinstance(field.validators, list | tuple) else [field.validators]
+    found = next((v for v in validators if isinstance(v, marshmallow.validate.OneOf)), None)
+    return [str(choice) for choice in found.choices] if found else []
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def desk_settings_page() -> str | Response | tuple[str, int]:
+    """The desk's own settings (name, sign-up policy): the web layer's settings form."""
+    return plugin_settings("webui")
 
 
 def setting_value(kind: str, raw: str | None) -> Any:
@@ -121,7 +136,13 @@ def plugin_settings(name: str) -> str | Response | tuple[str, int]:
     with reading() as uow:
         current = plugin_service.get_settings(uow, name)
     fields = [
-        {"name": key, "kind": input_kind(field), "label": key.replace("_", " ").capitalize(), "field": field}
+        {
+            "name": key,
+            "kind": input_kind(field),
+            "label": key.replace("_", " ").capitalize(),
+            "choices": choices(field),
+            "hint": field.metadata.get("description"),
+        }
         for key, field in schema.fields.items()
     ]
     values = dict(current)
@@ -143,6 +164,9 @@ def plugin_settings(name: str) -> str | Response | tuple[str, int]:
             errors = errors or exc.errors
         else:
             flash(f"Settings of {name!r} saved." if changed else "Nothing changed.", "success")
+            if name == "webui":
+                desk_settings().forget()
+                return redirect(url_for("admin.desk_settings_page"))
             return redirect(url_for("admin.plugin_settings", name=name))
     info = the_desk.plugins.get(name)
     page = render_template("admin/plugin_settings.html", info=info, fields=fields, values=values, errors=errors)

@@ -34,6 +34,7 @@ SECTIONS = (
     ("admin.notifications_page", "Notifications"),
     ("admin.tokens", "API tokens"),
     ("admin.jobs", "Jobs"),
+    ("admin.desk_settings_page", "Desk settings"),
 )
 
 

@@ -21,6 +21,7 @@ from frontdesk_webui.api import auth as api_auth
 from frontdesk_webui.api import configure as configure_api
 from frontdesk_webui.api import register as register_api_blueprint
 from frontdesk_webui.api.schemas import IdConverter
+from frontdesk_webui.desk_settings import SettingsCache
 from frontdesk_webui.slots import render_slot
 
 
@@ -119,6 +120,9 @@ def configure_templates(app: Flask, desk: Desk) -> None:
     def slot(name: str, **context: Any) -> Markup:
         return render_slot(desk, name, **context)
 
-    app.jinja_env.globals.update(
-        nav_items=nav_items, slot=slot, unread_notifications=notification_views.unread_count, desk_name="Frontdesk"
-    )
+    app.extensions["frontdesk_settings"] = settings = SettingsCache(desk)
+    app.jinja_env.globals.update(nav_items=nav_items, slot=slot, unread_notifications=notification_views.unread_count)
+
+    @app.context_processor
+    def desk_name() -> dict[str, Any]:
+        return {"desk_name": settings.current()["desk_name"]}

@@ -1,18 +1,19 @@
-"""Signing in and out of the browser session."""
+"""Signing in and out of the browser session, and signing up when the desk allows it."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from frontdesk.errors import TooManyAttempts
+from frontdesk.errors import Conflict, TooManyAttempts, ValidationError
 from frontdesk.models import User
 from frontdesk.permissions import SYSTEM
 from frontdesk.services.sessions import end_all_sessions, sign_in
-from frontdesk_webui.context import desk
+from frontdesk.services.signup import sign_up
+from frontdesk_webui.context import desk, desk_settings
 
 bp = Blueprint("auth", __name__)
 
@@ -67,7 +68,40 @@ def login() -> str | Response | tuple[str, int]:
             session.clear()  # a fresh session at sign-in: no fixation
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
-    return render_template("login.html", error=error, email=email), (401 if error else 200)
+    page = render_template("login.html", error=error, email=email, signup=desk_settings().signup_policy().offered)
+    return page, (401 if error else 200)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> str | Response | tuple[str, int]:
+    """Requesters create their own account when the desk's sign-up policy allows it (admin console)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    policy = desk_settings().signup_policy()
+    if not policy.offered:
+        abort(404)
+    form = {key: request.form.get(key, "") for key in ("name", "email")}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = {**form, "password": request.form.get("password", "")}
+        try:
+            with desk().action(SYSTEM, source="web") as uow:
+                user = sign_up(uow, data, policy, request.remote_addr)
+        except TooManyAttempts as exc:
+            response = make_response(
+                render_template("signup.html", form=form, errors={}, error=exc.message, policy=policy), 429
+            )
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except (ValidationError, Conflict) as exc:
+            errors = exc.errors if isinstance(exc, ValidationError) else {"email": [exc.message]}
+        else:
+            session.clear()
+            login_user(user)
+            flash("Welcome! Your account is ready: tell us what you need.", "success")
+            return redirect(url_for("portal.new"))
+    page = render_template("signup.html", form=form, errors=errors, error=None, policy=policy)
+    return page, (422 if errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])

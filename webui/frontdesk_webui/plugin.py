@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
+from marshmallow import Schema
 
 from frontdesk import hookimpl
 from frontdesk.plugins import NavItem
@@ -23,6 +24,13 @@ def frontdesk_make_wsgi_app(desk: Desk) -> Any:
     from frontdesk_webui.app import create_app
 
     return create_app(desk)
+
+
+@hookimpl
+def frontdesk_register_settings() -> type[Schema]:
+    from frontdesk_webui.desk_settings import DeskSettings
+
+    return DeskSettings
 
 
 @hookimpl

@@ -647,6 +647,48 @@ def test_hook_frontdesk_slot_ticket_actions_renders_plugin_actions(
     assert "fell over" not in response.text
 
 
+class Deadlines:
+    """A plugin with a list column (one call per page) and a column whose cells fail."""
+
+    NAME = "deadlines"
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def due(self, tickets: Any) -> dict[int, Any]:
+        self.calls.append([t.id for t in tickets])
+        due = Markup('<span class="due">in {} h</span>')
+        return {t.id: due.format(t.id) if t.id % 2 else "<b>late</b>" for t in tickets}
+
+    @hookimpl
+    def frontdesk_ticket_list_columns(self, user: Any) -> list[Any]:
+        from frontdesk.plugins import ListColumn
+
+        def broken(tickets: Any) -> dict[int, Any]:
+            raise RuntimeError("no clock")
+
+        return [ListColumn("due", "Due", self.due), ListColumn("broken", "Broken", broken, weight=1)]
+
+
+DEADLINES = Deadlines()
+
+
+@pytest.mark.frontdesk_plugins("webui", DEADLINES)
+def test_hook_frontdesk_ticket_list_columns_add_a_column_filled_once_per_page(
+    client: Any, desk: Desk, team: dict[str, Any]
+) -> None:
+    first = create(desk, group="Support").number
+    second = create(desk, group="Support").number
+    login(client, "agent@example.com")
+    DEADLINES.calls.clear()
+    html = client.get("/agent/views/all").text
+    assert '<th scope="col" class="plugin-column">Due</th>' in html
+    assert "Broken" not in html, "a failing column is left out"
+    assert f'<span class="due">in {first} h</span>' in html
+    assert "&lt;b&gt;late&lt;/b&gt;" in html, f"plain text of #{second} is escaped"
+    assert DEADLINES.calls == [[second, first]]
+
+
 # Queries
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from frontdesk.models import Comment, Event, Ticket, User
     from frontdesk.notifications import NotificationChannel
     from frontdesk.permissions import Actor, Permission
-    from frontdesk.plugins.types import NavItem
+    from frontdesk.plugins.types import ListColumn, NavItem
     from frontdesk.uow import UnitOfWork
 
 
@@ -305,6 +305,17 @@ def frontdesk_slot_ticket_sidebar(ticket: Ticket, user: User) -> Any:
 
     :param ticket: the ticket shown.
     :param user: the agent looking at it.
+    """
+
+
+@hookspec
+def frontdesk_ticket_list_columns(user: User) -> list[ListColumn]:
+    """Return columns to add to the agent's ticket lists: :class:`frontdesk.plugins.ListColumn` objects.
+
+    Each column's ``cells(tickets)`` is called once per page with all its tickets. A failing
+    implementation (or ``cells``) is logged and its column left out; the list still renders.
+
+    :param user: the agent looking at the list.
     """
 
 

@@ -20,6 +20,7 @@ from frontdesk.models import Group, StatusCategory, Ticket, User
 from frontdesk.queries import TicketFilter
 from frontdesk.services import automation, catalog, macros, people
 from frontdesk.uow import UnitOfWork
+from frontdesk_webui.slots import list_columns
 
 OPEN_CATEGORIES = [StatusCategory.NEW.value, StatusCategory.OPEN.value, StatusCategory.PENDING.value]
 CATEGORIES = [category.value for category in StatusCategory]
@@ -184,6 +185,7 @@ def list_page(uow: UnitOfWork, view: View, state: ListState) -> dict[str, Any]:
     next_url = view.url(**state.params(), cursor=page.next_cursor) if page.next_cursor else None
     return {
         "tickets": page.items,
+        "plugin_columns": list_columns(uow.desk, uow.actor, page.items),
         # search.snippets escapes the text itself and adds nothing but <mark> tags.
         "snippets": {number: Markup(excerpt) for number, excerpt in snippets.items()},  # noqa: S704
         "next_url": next_url,

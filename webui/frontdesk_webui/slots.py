@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from frontdesk.desk import Desk
+from frontdesk.plugins import ListColumn
+
+log = logging.getLogger("frontdesk.webui.slots")
 
 
 def render_slot(desk: Desk, name: str, **context: Any) -> Markup:
@@ -23,3 +28,24 @@ def render_slot(desk: Desk, name: str, **context: Any) -> Markup:
         weight, content = result if isinstance(result, tuple) else (100, result)
         pieces.append((weight, content if isinstance(content, Markup) else escape(content)))
     return Markup("").join(content for _weight, content in sorted(pieces, key=lambda piece: piece[0]))
+
+
+def list_columns(desk: Desk, user: Any, tickets: Sequence[Any]) -> list[tuple[str, dict[int, Markup]]]:
+    """Plugins' extra columns of a ticket list: ``(label, {ticket id: cell})``, ordered by weight.
+
+    A plugin whose hook or ``cells`` fails is logged and its column left out.
+    """
+    columns: list[ListColumn] = []
+    for _plugin, found in desk.plugins.calls.each("frontdesk_ticket_list_columns", user=user):
+        columns.extend(found)
+    shown = []
+    for column in sorted(columns, key=lambda c: c.weight):
+        try:
+            cells = column.cells(tickets)
+        except Exception:
+            log.exception("list column %r failed; the list is shown without it", column.key)
+            continue
+        shown.append(
+            (column.label, {i: v if isinstance(v, Markup) else escape(v) for i, v in cells.items() if v is not None})
+        )
+    return shown

@@ -2,10 +2,11 @@
 
 from frontdesk.plugins.calls import PluginCalls
 from frontdesk.plugins.loader import ENTRY_POINT_GROUP, PluginInfo, Plugins, PluginStatus, load_plugins
-from frontdesk.plugins.types import NavItem
+from frontdesk.plugins.types import ListColumn, NavItem
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ListColumn",
     "NavItem",
     "PluginCalls",
     "PluginInfo",

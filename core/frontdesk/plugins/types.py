@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,3 +17,18 @@ class NavItem:
     permission: str | None = None
     icon: str | None = None
     staff_only: bool = False
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column a plugin adds to the agent's ticket lists (e.g. the SLA plugin's time left).
+
+    ``cells`` gets every ticket of the page at once and returns ``{ticket id: content}`` (``Markup``
+    or plain text, escaped), so a page costs the plugin one query, not one per row; tickets missing
+    from the answer show an empty cell.
+    """
+
+    key: str
+    label: str
+    cells: Callable[[Sequence[Any]], Mapping[int, Any]]
+    weight: int = 100

@@ -926,3 +926,52 @@ def _first_id(html: str) -> str:
     match = re.search(r'name="id" value="(\d+)"', html)
     assert match
     return match.group(1)
+
+
+# Saved views
+
+
+def test_an_agent_saves_the_list_they_filtered_as_a_view(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    urgent = create(desk, subject="Server room flooded", group="Support").number
+    update(desk, urgent, priority="urgent")
+    create(desk, subject="Mouse squeaks", group="Support")
+    login(client, "agent@example.com")
+    response = post(
+        client,
+        "/agent/saved",
+        {"base": "group-1", "priority": "urgent", "name": "Support urgent", "columns": ["subject", "priority"]},
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert rail(page)["Support urgent"] == 1
+    assert listed(page) == [urgent]
+    head = page[page.index("<thead") : page.index("</thead>")]
+    assert "Subject" in head
+    assert "Requester" not in head, "the view shows the columns chosen"
+    assert "My views" in page
+
+    duplicate = post(client, "/agent/saved", {"base": "mine", "name": "support URGENT", "columns": ["subject"]})
+    assert duplicate.status_code == 422
+    assert "exists already" in unescape(duplicate.text)
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "net@example.com")
+    view_path = response.headers["Location"]
+    assert client.get(view_path).status_code == 404, "someone else's view"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "agent@example.com")
+    removed = post(client, f"{view_path}/delete", {})
+    assert removed.status_code == 302
+    assert "Support urgent" not in rail(client.get("/agent/").text)
+
+
+def test_admins_share_views_with_every_agent(client: Any, desk: Desk, team: dict[str, Any]) -> None:
+    login(client, "admin@example.com")
+    post(client, "/agent/saved", {"base": "all", "tag": "vip", "name": "VIP", "shared": "yes", "columns": ["subject"]})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, "agent@example.com")
+    page = client.get("/agent/").text
+    assert "Shared views" in page
+    assert "VIP" in rail(page)
+    refused = post(client, "/agent/saved", {"base": "all", "name": "Mine too", "shared": "yes", "columns": ["subject"]})
+    assert refused.status_code == 403

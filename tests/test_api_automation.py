@@ -704,3 +704,30 @@ def test_the_automation_api_answers_any_input_without_a_server_error(
         checked += 1
     assert checked == 25
     assert count(desk, Ticket) >= 1
+
+
+# --- Saved views -----------------------------------------------------------------------------------
+
+
+def test_saved_views_through_the_api(client: Any, as_: Any) -> None:
+    mine = client.post(
+        "/api/v1/views",
+        json={"name": "Urgent in L1", "filters": {"group": "L1", "priority": ["urgent"]}, "columns": ["subject"]},
+        headers=as_("agent"),
+    )
+    assert mine.status_code == 201, mine.json
+    assert mine.json["shared"] is False
+    assert mine.json["filters"]["priority"] == ["urgent"]
+    bad = client.post("/api/v1/views", json={"name": "x", "columns": ["colour"]}, headers=as_("agent"))
+    assert bad.status_code == 422
+    assert "columns.0" in bad.json["errors"]
+    refused = client.post("/api/v1/views", json={"name": "Team", "shared": True}, headers=as_("agent"))
+    assert refused.status_code == 403
+    shared = client.post("/api/v1/views", json={"name": "Team", "shared": True}, headers=as_("admin"))
+    assert shared.status_code == 201
+    assert [v["name"] for v in client.get("/api/v1/views", headers=as_("agent")).json] == ["Team", "Urgent in L1"]
+    assert [v["name"] for v in client.get("/api/v1/views", headers=as_("second")).json] == ["Team"]
+    assert client.get(f"/api/v1/views/{mine.json['id']}", headers=as_("second")).status_code == 404
+    assert client.delete(f"/api/v1/views/{shared.json['id']}", headers=as_("agent")).status_code == 403
+    assert client.delete(f"/api/v1/views/{mine.json['id']}", headers=as_("agent")).status_code == 204
+    assert client.get("/api/v1/views", headers=as_("rita")).status_code == 403

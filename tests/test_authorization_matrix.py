@@ -20,6 +20,7 @@ from frontdesk.desk import Desk
 from frontdesk.models import JobRecord
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import automation, catalog, comments, macros, people, tickets, tokens
+from frontdesk.services import views as saved_views
 from frontdesk.storage import Upload
 
 ACTORS = ("anonymous", "requester_a", "requester_b", "agent_in", "agent_out", "admin")
@@ -191,6 +192,13 @@ POLICIES: dict[tuple[str, str], Expectation] = {
     ("POST", "/agent/tickets/<int:number>/merge"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/macro"): agent_ticket_page,
     ("POST", "/agent/tickets/<int:number>/escalate"): agent_ticket_page,
+    ("GET", "/agent/saved/<int:view_id>"): agent_page,
+    ("POST", "/agent/saved"): agent_page,
+    ("POST", "/agent/saved/<int:view_id>/delete"): admin_page,  # the matrix's views are shared ones
+    ("GET", "/api/v1/views"): staff_only,
+    ("POST", "/api/v1/views"): staff_only,
+    ("GET", "/api/v1/views/<int:view_id>"): staff_only,
+    ("DELETE", "/api/v1/views/<int:view_id>"): admin_only,
     ("GET", "/agent/macros/"): agent_page,
     ("POST", "/agent/macros/"): agent_page,
     ("GET", "/agent/macros/<int:macro_id>"): own_macro_page,
@@ -409,6 +417,8 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
                 },
             )
             macro = macros.create_macro(uow, {"name": f"Macro {target}", "body": "Hello", "shared": True})
+            saved = saved_views.create_view(uow, {"name": f"View {target}", "shared": True})
+            api_saved = saved_views.create_view(uow, {"name": f"API view {target}", "shared": True})
             job = JobRecord(name="matrix.gone", arguments={}, state="failed", attempts=1, error="boom")
             uow.session.add(job)
             uow.session.flush()
@@ -427,6 +437,8 @@ def world(desk: Desk, make_user: Any) -> dict[str, Any]:
             "filename": "frontdesk.css",
             "rule_id": rule.id,
             "macro_id": macro.id,
+            "view_id": saved.id,
+            "api_view_id": api_saved.id,
             "job_id": job.id,
         }
     secrets = {}
@@ -441,6 +453,8 @@ def path_for(rule: str, ids: dict[str, Any]) -> str:
     values = dict(ids)
     if "/members/" in rule:
         values["user_id"] = ids["member_id"]
+    if rule.startswith("/api/v1/views/"):  # the web page deletes its own view
+        values["view_id"] = ids["api_view_id"]
     return re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
 
 

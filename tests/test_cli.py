@@ -154,9 +154,10 @@ def test_config_masks_secrets(cli: Any) -> None:
 
 def test_db_current_and_history(cli: Any) -> None:
     current = cli("db", "current").output.splitlines()
-    assert current[1].split()[:3] == ["core", "0005", "0005"]
+    assert current[1].split()[:3] == ["core", "0006", "0006"]
     assert "up to date" in current[1]
     assert cli("db", "history").output.splitlines() == [
+        "0006  saved views",
         "0005  jobs, automation, notifications and escalation levels",
         "0004  case-insensitive look-ups of users and organizations by index",
         "0003  api tokens and login throttle",

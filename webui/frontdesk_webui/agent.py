@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from frontdesk.errors import Conflict, FrontdeskError, PermissionDenied, ValidationError
 from frontdesk.models import User
 from frontdesk.services import comments, escalation, links, macros, tickets
+from frontdesk.services import views as saved_views
 from frontdesk_webui.agent_forms import (
     Draft,
     bulk_change,
@@ -27,6 +28,7 @@ from frontdesk_webui.agent_forms import (
     ticket_number,
 )
 from frontdesk_webui.agent_views import (
+    SORTS,
     TEMPLATE_HELPERS,
     ListState,
     View,
@@ -69,7 +71,7 @@ def status_of(exc: FrontdeskError) -> int:
 
 
 @bp.route("/")
-def index() -> str:
+def index() -> tuple[str, int]:
     """The agent's own open tickets: where the workspace starts."""
     return _list("mine")
 
@@ -77,13 +79,13 @@ def index() -> str:
 @bp.route("/views/unassigned", defaults={"key": "unassigned"})
 @bp.route("/views/all", defaults={"key": "all"})
 @bp.route("/views/recent", defaults={"key": "recent"})
-def view(key: str) -> str:
+def view(key: str) -> tuple[str, int]:
     """A named view; ``url_for("agent.view", key="recent")`` builds its address."""
     return _list(key)
 
 
 @bp.route("/groups/<int:group_id>")
-def group_queue(group_id: int) -> str:
+def group_queue(group_id: int) -> tuple[str, int]:
     return _list(f"group-{group_id}")
 
 
@@ -96,13 +98,63 @@ def _pick(views: list[View], key: str) -> View:
     abort(404)
 
 
-def _list(key: str) -> str:
-    state = ListState.from_args(request.args)
+@bp.route("/saved/<int:view_id>")
+def saved_view(view_id: int) -> tuple[str, int]:
+    """A saved view (the agent's own or a shared one)."""
+    return _list(f"saved-{view_id}")
+
+
+def _list(key: str, *, args: Any = None, view_errors: list[str] | None = None, status: int = 200) -> tuple[str, int]:
+    state = ListState.from_args(args if args is not None else request.args)
     with desk().reading(me()) as uow:
         views = rail_views(uow, me())
         current = _pick(views, key)
         context = list_page(uow, current, state)
-        return render_template("agent/list.html", views=views, view=current, state=state, **context)
+        html = render_template(
+            "agent/list.html", views=views, view=current, state=state, view_errors=view_errors or [], **context
+        )
+    return html, status
+
+
+@bp.route("/saved", methods=["POST"])
+def save_view() -> Response | tuple[str, int]:
+    """Save the list being looked at (its view's filters with the search and filters applied) as a view."""
+    base = request.form.get("base", "mine")
+    state = ListState.from_args(request.form)
+    with desk().reading(me()) as uow:
+        current = _pick(rail_views(uow, me()), base)
+    filters = state.filters(current)
+    data = {
+        "name": request.form.get("name", ""),
+        "filters": {
+            "category": filters.category,
+            "priority": filters.priority,
+            "tag": filters.tag,
+            "group": filters.group,
+            "assignee": filters.assignee,
+            "q": filters.q,
+        },
+        "columns": request.form.getlist("columns"),
+        "sort": state.sort if state.sort in SORTS else current.sort,
+        "shared": request.form.get("shared") == "yes",
+    }
+    try:
+        with desk().action(me(), source="web") as uow:
+            saved = saved_views.create_view(uow, data)
+            view_id = saved.id
+    except (ValidationError, PermissionDenied) as exc:
+        return _list(base, args=request.form, view_errors=error_messages(exc), status=status_of(exc))
+    flash(f"View “{data['name'].strip()}” saved.", "success")
+    return redirect(url_for(".saved_view", view_id=view_id))
+
+
+@bp.route("/saved/<int:view_id>/delete", methods=["POST"])
+def delete_view(view_id: int) -> Response:
+    """Remove one of your views (or a shared one, for admins)."""
+    with desk().action(me(), source="web") as uow:
+        saved_views.delete_view(uow, view_id)
+    flash("View removed.", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/dashboard")

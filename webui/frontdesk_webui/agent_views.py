@@ -16,9 +16,10 @@ from werkzeug.datastructures import MultiDict
 
 from frontdesk import queries, search
 from frontdesk.db import utcnow
-from frontdesk.models import Group, StatusCategory, Ticket, User
+from frontdesk.models import Group, SavedView, StatusCategory, Ticket, User
 from frontdesk.queries import TicketFilter
 from frontdesk.services import automation, catalog, macros, people
+from frontdesk.services import views as saved_views
 from frontdesk.uow import UnitOfWork
 from frontdesk_webui.slots import list_columns
 
@@ -48,6 +49,9 @@ class View:
     args: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     count: int | None = None
+    columns: tuple[str, ...] = saved_views.COLUMNS
+    sort: str = "updated"
+    saved: SavedView | None = None
 
     def url(self, **params: Any) -> str:
         return url_for(self.endpoint, **self.args, **{k: v for k, v in params.items() if v not in (None, "", [])})
@@ -105,6 +109,20 @@ def rail_views(uow: UnitOfWork, user: User) -> list[View]:
             "Changed in the last 7 days",
         )
     )
+    for saved in saved_views.list_views(uow):
+        views.append(
+            View(
+                f"saved-{saved.id}",
+                saved.name,
+                saved_views.ticket_filter(saved),
+                "agent.saved_view",
+                {"view_id": saved.id},
+                "Shared view" if saved.owner_id is None else "Your view",
+                columns=tuple(saved.columns),
+                sort=saved.sort,
+                saved=saved,
+            )
+        )
     count_views(uow, views)
     return views
 
@@ -153,11 +171,11 @@ class ListState:
             cursor=args.get("cursor", "").strip()[:1000],
         )
 
-    @property
-    def effective_sort(self) -> str:
+    def sort_for(self, view: View) -> str:
+        """The list's order: the one asked for, else relevance when searching, else the view's own."""
         if self.sort in SORTS or (self.sort == "relevance" and self.q):
             return self.sort
-        return "relevance" if self.q else "updated"
+        return "relevance" if self.q else view.sort
 
     def params(self, **overrides: Any) -> dict[str, str]:
         """The parameters of this list (no cursor: a new sort or filter starts at the first page)."""
@@ -169,23 +187,24 @@ class ListState:
         category = {"": view.filters.category, "any": []}.get(self.category, [self.category])
         return replace(
             view.filters,
-            q=self.q or None,
+            q=self.q or view.filters.q,
             category=list(category),
-            priority=[self.priority] if self.priority else [],
-            tag=[self.tag] if self.tag else [],
+            priority=[self.priority] if self.priority else list(view.filters.priority),
+            tag=[self.tag] if self.tag else list(view.filters.tag),
         )
 
 
 def list_page(uow: UnitOfWork, view: View, state: ListState) -> dict[str, Any]:
     """One page of a view's list, with search snippets when searching, and what its forms offer."""
-    page = queries.list_tickets(
-        uow, state.filters(view), sort=state.effective_sort, cursor=state.cursor or None, limit=PAGE_SIZE
-    )
+    sort = state.sort_for(view)
+    page = queries.list_tickets(uow, state.filters(view), sort=sort, cursor=state.cursor or None, limit=PAGE_SIZE)
     snippets = search.snippets(uow, state.q, [ticket.id for ticket in page.items]) if state.q else {}
     next_url = view.url(**state.params(), cursor=page.next_cursor) if page.next_cursor else None
     return {
         "tickets": page.items,
+        "sort": sort,
         "plugin_columns": list_columns(uow.desk, uow.actor, page.items),
+        "view_columns": saved_views.COLUMNS,
         # search.snippets escapes the text itself and adds nothing but <mark> tags.
         "snippets": {number: Markup(excerpt) for number, excerpt in snippets.items()},  # noqa: S704
         "next_url": next_url,

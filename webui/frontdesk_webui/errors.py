@@ -36,10 +36,19 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
     for location, fields in messages.items():
         if isinstance(fields, dict):
             for name, value in fields.items():
-                flat[str(name)] = value if isinstance(value, list) else [str(value)]
+                _nested(flat, str(name), value)
         else:
             flat[str(location)] = fields if isinstance(fields, list) else [str(fields)]
     return flat
+
+
+def _nested(flat: dict[str, list[str]], prefix: str, value: Any) -> None:
+    """Messages of nested fields and list items as dotted names: ``filters.group``, ``columns.0``."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _nested(flat, f"{prefix}.{key}", inner)
+    else:
+        flat[prefix] = [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
 def error_response(code: int, name: str, message: str, errors: dict[str, Any] | None = None) -> Response:

@@ -30,6 +30,7 @@ from frontdesk.models.tickets import (
     ticket_ccs,
     ticket_tags,
 )
+from frontdesk.models.views import SavedView
 
 __all__ = [
     "ApiToken",
@@ -58,6 +59,7 @@ __all__ = [
     "Rule",
     "RuleFiring",
     "RuleKind",
+    "SavedView",
     "SearchDocument",
     "Status",
     "StatusCategory",

@@ -50,6 +50,7 @@ def configure(app: Flask) -> DeskApi:
         plugins,
         tickets,
         tokens,
+        views,
     )
 
     app.config.update(
@@ -74,7 +75,21 @@ def configure(app: Flask) -> DeskApi:
         if request.blueprint in api.closed_blueprints:
             signed_in_only()
 
-    for module in (tickets, attachments, people, config, tokens, plugins, me, notifications, automation, macros, jobs):
+    modules = (
+        tickets,
+        attachments,
+        people,
+        config,
+        tokens,
+        plugins,
+        me,
+        notifications,
+        automation,
+        macros,
+        jobs,
+        views,
+    )
+    for module in modules:
         register(api, module.blp)
     return api
 

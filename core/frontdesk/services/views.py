@@ -1,0 +1,105 @@
+"""Saved ticket views: named lists (filters, columns, sort) kept by an agent or shared with every agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, or_, select
+
+from frontdesk.errors import NotFound, PermissionDenied, ValidationError
+from frontdesk.models import SavedView, StatusCategory
+from frontdesk.queries import TicketFilter
+from frontdesk.schemas import load
+from frontdesk.uow import UnitOfWork
+
+COLUMNS = ("number", "subject", "requester", "status", "priority", "assignee", "group", "updated", "created")
+SORTS = ("updated", "created", "priority", "number")
+MAX_VIEWS = 50  # per agent, plus the shared ones
+
+
+class ViewFiltersSchema(Schema):
+    """The filters a saved view may set (all optional, combined with AND)."""
+
+    category = fields.List(fields.String(validate=validate.OneOf([c.value for c in StatusCategory])), load_default=list)
+    priority = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list)
+    tag = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list)
+    group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    assignee = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class SavedViewSchema(Schema):
+    """A saved view as agents write it."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    filters = fields.Nested(ViewFiltersSchema, load_default=dict)
+    columns = fields.List(fields.String(validate=validate.OneOf(COLUMNS)), load_default=lambda: list(COLUMNS))
+    sort = fields.String(load_default="updated", validate=validate.OneOf(SORTS))
+    shared = fields.Boolean(load_default=False)
+
+
+def ticket_filter(view: SavedView) -> TicketFilter:
+    """The list query of a saved view."""
+    stored = view.filters
+    return TicketFilter(
+        category=list(stored.get("category") or []),
+        priority=list(stored.get("priority") or []),
+        tag=list(stored.get("tag") or []),
+        group=stored.get("group") or None,
+        assignee=stored.get("assignee") or None,
+        q=stored.get("q") or None,
+    )
+
+
+def list_views(uow: UnitOfWork) -> list[SavedView]:
+    """The shared views, then the acting agent's own, in their order."""
+    uow.require("tickets.work")
+    query = select(SavedView).where(or_(SavedView.owner_id.is_(None), SavedView.owner_id == uow.actor_id))
+    return list(uow.session.scalars(query.order_by(SavedView.owner_id.is_not(None), SavedView.position, SavedView.id)))
+
+
+def get_view(uow: UnitOfWork, view_id: int) -> SavedView:
+    """A view the acting agent may use: shared, or their own (anyone else's is not found)."""
+    uow.require("tickets.work")
+    view = uow.session.get(SavedView, view_id)
+    if view is None or (view.owner_id is not None and view.owner_id != uow.actor_id):
+        raise NotFound(f"no view #{view_id}")
+    return view
+
+
+def create_view(uow: UnitOfWork, data: dict[str, Any]) -> SavedView:
+    """Save a view for yourself, or for every agent (``shared``: admins)."""
+    uow.require("tickets.work")
+    values = load(SavedViewSchema(), data)
+    shared = values.pop("shared")
+    if shared:
+        uow.require("desk.configure")
+    elif uow.actor_id is None:
+        raise ValidationError({"shared": ["the system can only save shared views"]})
+    owner_id = None if shared else uow.actor_id
+    values["name"] = values["name"].strip()
+    if not values["name"]:
+        raise ValidationError({"name": ["must not be blank"]})
+    if not values["columns"]:
+        raise ValidationError({"columns": ["show at least one column"]})
+    owner = SavedView.owner_id.is_(None) if owner_id is None else SavedView.owner_id == owner_id
+    if uow.session.scalar(select(SavedView.id).where(owner, func.lower(SavedView.name) == values["name"].lower())):
+        raise ValidationError({"name": [f"a view named {values['name']!r} exists already"]})
+    count = uow.session.scalar(select(func.count(SavedView.id)).where(owner)) or 0
+    if count >= MAX_VIEWS:
+        raise ValidationError({"name": [f"{MAX_VIEWS} views at most; delete one first"]})
+    view = SavedView(**values, owner_id=owner_id, position=count + 1)
+    uow.session.add(view)
+    uow.session.flush()
+    uow.emit("view.created", payload={"view_id": view.id, "shared": shared})
+    return view
+
+
+def delete_view(uow: UnitOfWork, view_id: int) -> None:
+    """Remove your own view, or a shared one (admins)."""
+    view = get_view(uow, view_id)
+    if view.owner_id is None and not uow.can("desk.configure"):
+        raise PermissionDenied("only admins remove shared views")
+    uow.session.delete(view)
+    uow.emit("view.deleted", payload={"view_id": view_id})

@@ -548,7 +548,7 @@ def test_api_files_must_be_file_parts(client: Any, desk: Desk, world: dict[str, 
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
-    assert "Not a file" in response.json["errors"]["files"][0]
+    assert "Not a file" in response.json["errors"]["files.0"][0]
 
 
 def test_api_foreign_and_missing_attachments_are_404(client: Any, desk: Desk, world: dict[str, Any]) -> None:

@@ -66,7 +66,11 @@ def test_hook_frontdesk_register_settings_defaults_and_stored_values(desk: Desk)
         assert plugin_service.set_setting(uow, "tunable", "retries", "5") == 5
     with desk.reading(SYSTEM) as uow:
         assert plugin_service.get_settings(uow, "tunable") == {"colour": "blue", "retries": 5}
-        assert plugin_service.get_settings(uow, "webui") == {}
+        assert plugin_service.get_settings(uow, "webui") == {
+            "desk_name": "Frontdesk",
+            "signup": "closed",
+            "signup_domains": "",
+        }
 
 
 def test_settings_are_validated(desk: Desk) -> None:

@@ -273,3 +273,27 @@ def test_an_agent_uses_a_macro_escalates_and_reads_why_rules_acted(
     assert f"Ticket #{number} was escalated to Network." in page.locator(".alert-success").inner_text()
     screenshot(page, "agent-after-escalation")
     assert errors == []
+
+
+def test_an_agent_saves_a_filtered_list_as_a_view(
+    live_server: str, browser_page: Any, screenshot: Any, desk: Desk, workspace: dict[str, Any]
+) -> None:
+    page = browser_page
+    errors = console_errors(page)
+    sign_in(page, live_server, "agnes@example.com")
+    page.locator("#filter-tag").fill("hardware")
+    page.get_by_role("button", name="Apply").click()
+    page.locator("#save-view summary").click()
+    page.locator("#view-name").fill("My hardware")
+    page.locator("#view-col-created").uncheck()
+    page.get_by_role("button", name="Save view").click()
+    page.wait_for_url(re.compile(r".*/agent/saved/\d+$"))
+    assert "View “My hardware” saved." in page.locator(".alert-success").inner_text()
+    rail = page.locator("#agent-rail")
+    assert "MY VIEWS" in rail.inner_text().upper()
+    assert "My hardware" in rail.inner_text()
+    headers = page.locator("#ticket-list thead").inner_text()
+    assert "Created" not in headers
+    assert "Updated" in headers
+    screenshot(page, "agent-saved-view")
+    assert errors == []

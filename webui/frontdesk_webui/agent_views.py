@@ -117,7 +117,7 @@ def rail_views(uow: UnitOfWork, user: User) -> list[View]:
                 saved_views.ticket_filter(saved),
                 "agent.saved_view",
                 {"view_id": saved.id},
-                "Shared view" if saved.owner_id is None else "Your view",
+                ("Shared view" if saved.owner_id is None else "Your view") + describe_filters(saved.filters),
                 columns=tuple(saved.columns),
                 sort=saved.sort,
                 saved=saved,
@@ -125,6 +125,23 @@ def rail_views(uow: UnitOfWork, user: User) -> list[View]:
         )
     count_views(uow, views)
     return views
+
+
+def describe_filters(filters: dict[str, Any]) -> str:
+    """What a saved view keeps, in a few words: ``: tag hardware · priority urgent``."""
+    parts = [
+        f"{label} {', '.join(value) if isinstance(value, list) else value}"
+        for key, label in (
+            ("category", "status"),
+            ("priority", "priority"),
+            ("tag", "tag"),
+            ("group", "group"),
+            ("assignee", "assignee"),
+            ("q", "search"),
+        )
+        if (value := filters.get(key))
+    ]
+    return ": " + " · ".join(parts) if parts else ": every ticket you can see"
 
 
 def my_workload(uow: UnitOfWork) -> list[tuple[str, int]]:

@@ -731,3 +731,10 @@ def test_saved_views_through_the_api(client: Any, as_: Any) -> None:
     assert client.delete(f"/api/v1/views/{shared.json['id']}", headers=as_("agent")).status_code == 403
     assert client.delete(f"/api/v1/views/{mine.json['id']}", headers=as_("agent")).status_code == 204
     assert client.get("/api/v1/views", headers=as_("rita")).status_code == 403
+
+
+def test_a_change_that_moves_a_ticket_out_of_view_answers_204(client: Any, desk: Desk, as_: Any) -> None:
+    number = ticket(desk)
+    moved = client.patch(f"/api/v1/tickets/{number}", json={"group": "Network"}, headers=as_("agent"))
+    assert moved.status_code == 204, "committed, but the ticket is not the agent's to see any more"
+    assert client.get(f"/api/v1/tickets/{number}", headers=as_("admin")).json["group"] == "Network"

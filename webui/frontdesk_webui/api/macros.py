@@ -14,11 +14,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from frontdesk.errors import NotFound
 from frontdesk.schemas.tickets import TicketSchema
 from frontdesk.services import escalation, macros
 from frontdesk_webui.api.auth import actor, require_actor, require_scope
-from frontdesk_webui.api.tickets import _if_match, _shown, _with_etag
+from frontdesk_webui.api.tickets import _if_match, shown_after_change
 from frontdesk_webui.context import desk
 
 blp = Blueprint(
@@ -96,14 +95,6 @@ def _macro(macro_id: int) -> Any:
         return macros.get_macro(uow, macro_id)
 
 
-def _ticket_after_change(number: int) -> Any:
-    """The ticket as the caller sees it now; 204 when the change took it out of their view (another group)."""
-    try:
-        return _with_etag(_shown(number))
-    except NotFound:
-        return Response(status=204)
-
-
 @blp.route("/macros")
 class Macros(MethodView):
     @blp.response(200, MacroSchema(many=True))
@@ -166,7 +157,7 @@ class ApplyMacro(MethodView):
         version = expected if expected is not None else data.get("version")
         with desk().action(require_actor(), source="api") as uow:
             macros.apply_macro(uow, macro_id, number, version)
-        return _ticket_after_change(number)
+        return shown_after_change(number)
 
 
 @blp.route("/tickets/<int:number>/escalate")
@@ -182,4 +173,4 @@ class Escalate(MethodView):
         """
         with desk().action(require_actor(), source="api") as uow:
             escalation.escalate(uow, number, data["reason"])
-        return _ticket_after_change(number)
+        return shown_after_change(number)

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from frontdesk import queries, search
-from frontdesk.errors import FrontdeskError, ValidationError
+from frontdesk.errors import FrontdeskError, NotFound, ValidationError
 from frontdesk.queries import TicketFilter
 from frontdesk.schemas.tickets import (
     CommentCreateSchema,
@@ -93,6 +93,7 @@ class TicketItem(MethodView):
 
     @blp.arguments(TicketUpdateSchema)
     @blp.response(200, TicketSchema)
+    @blp.alt_response(204, description="Changed; the change moved the ticket out of the caller's view")
     def patch(self, changes: dict[str, Any], number: int) -> Any:
         """Change fields; a stale `If-Match` or `version` answers 409 and changes nothing."""
         expected = _if_match()
@@ -100,7 +101,15 @@ class TicketItem(MethodView):
             changes["version"] = expected
         with desk().action(require_actor(), source="api") as uow:
             tickets.update_ticket(uow, number, changes)
+        return shown_after_change(number)
+
+
+def shown_after_change(number: int) -> Any:
+    """The ticket as the caller sees it after their change; 204 when the change took it out of their view."""
+    try:
         return _with_etag(_shown(number))
+    except NotFound:
+        return Response(status=204)
 
 
 @blp.route("/bulk")

@@ -27,6 +27,7 @@ OPEN_CATEGORIES = [StatusCategory.NEW.value, StatusCategory.OPEN.value, StatusCa
 CATEGORIES = [category.value for category in StatusCategory]
 RECENT = timedelta(days=7)
 PAGE_SIZE = 25
+COUNT_CAP = 10_000  # the rail says "10,000+" beyond: counting further costs time and tells nobody anything
 SORTS = {"updated": "Updated", "created": "Created", "priority": "Priority", "number": "Number"}
 LIST_PARAMS = ("q", "category", "priority", "tag", "sort")
 CATEGORY_STYLE = {
@@ -161,7 +162,8 @@ def count_views(uow: UnitOfWork, views: list[View]) -> None:
 
     The conditions come from the list query itself, so a count always matches what its list shows.
     """
-    for view, count in zip(views, queries.count_tickets(uow, [view.filters for view in views]), strict=True):
+    counts = queries.count_tickets(uow, [view.filters for view in views], cap=COUNT_CAP)
+    for view, count in zip(views, counts, strict=True):
         view.count = count
 
 
@@ -317,8 +319,16 @@ def priority_style(rank: int) -> str:
     return "priority-low"
 
 
+def shown_count(count: int | None) -> str:
+    """A view's count as the rail shows it: exact up to ``COUNT_CAP``, then "10,000+"."""
+    if count is None:
+        return ""
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"
+
+
 TEMPLATE_HELPERS = {
     "when": when,
+    "shown_count": shown_count,
     "show_value": show_value,
     "priority_style": priority_style,
     "category_style": CATEGORY_STYLE,

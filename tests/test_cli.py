@@ -157,7 +157,7 @@ def test_db_current_and_history(cli: Any) -> None:
     assert current[1].split()[:3] == ["core", "0006", "0006"]
     assert "up to date" in current[1]
     assert cli("db", "history").output.splitlines() == [
-        "0006  saved views",
+        "0006  saved views and the group queue index",
         "0005  jobs, automation, notifications and escalation levels",
         "0004  case-insensitive look-ups of users and organizations by index",
         "0003  api tokens and login throttle",

@@ -27,7 +27,7 @@ OPEN_CATEGORIES = [StatusCategory.NEW.value, StatusCategory.OPEN.value, StatusCa
 CATEGORIES = [category.value for category in StatusCategory]
 RECENT = timedelta(days=7)
 PAGE_SIZE = 25
-COUNT_CAP = 10_000  # the rail says "10,000+" beyond: counting further costs time and tells nobody anything
+COUNT_CAP = 1_000  # the rail says "1,000+" beyond: counting further costs time and tells nobody anything
 SORTS = {"updated": "Updated", "created": "Created", "priority": "Priority", "number": "Number"}
 LIST_PARAMS = ("q", "category", "priority", "tag", "sort")
 CATEGORY_STYLE = {
@@ -320,7 +320,7 @@ def priority_style(rank: int) -> str:
 
 
 def shown_count(count: int | None) -> str:
-    """A view's count as the rail shows it: exact up to ``COUNT_CAP``, then "10,000+"."""
+    """A view's count as the rail shows it: exact up to ``COUNT_CAP``, then "1,000+"."""
     if count is None:
         return ""
     return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"

@@ -101,6 +101,8 @@ class Ticket(Base):
     __table_args__ = (
         # The agent queue: one group's tickets in one category, most recently updated first.
         Index("ix_tickets_queue", "group_id", "status_category", "updated_at", "id"),
+        # A group's queue over several categories (new, open, pending) newest first: walked in order.
+        Index("ix_tickets_group_updated", "group_id", "updated_at", "id"),
         Index("ix_tickets_assignee", "assignee_id", "status_category", "updated_at", "id"),
         Index("ix_tickets_requester", "requester_id", "updated_at", "id"),
         Index("ix_tickets_organization", "organization_id", "updated_at", "id"),

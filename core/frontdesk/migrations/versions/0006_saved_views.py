@@ -1,10 +1,11 @@
-"""saved views
+"""saved views and the group queue index
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-22
 
-Named ticket lists (filters, columns, sort) agents keep for themselves or share.
+Named ticket lists (filters, columns, sort) agents keep for themselves or share; an index that
+walks a group's tickets newest first, for queues spanning several status categories.
 """
 
 from collections.abc import Sequence
@@ -38,9 +39,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("saved_views", schema=None) as batch_op:
         batch_op.create_index("ix_saved_views_owner", ["owner_id", "position"], unique=False)
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.create_index("ix_tickets_group_updated", ["group_id", "updated_at", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_group_updated")
     with op.batch_alter_table("saved_views", schema=None) as batch_op:
         batch_op.drop_index("ix_saved_views_owner")
 

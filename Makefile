@@ -29,8 +29,9 @@ $(VENV)/.test-deps: $(VENV)/.installed requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# The SQLite and PostgreSQL suites run side by side (each prints when it is done).
 test: $(VENV)/.test-deps lint postgres chromium
-	$(MAKE) test-wheels test-sqlite test-postgresql
+	$(MAKE) -j3 --output-sync=target test-wheels test-sqlite test-postgresql
 
 test-sqlite:
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -155,8 +155,8 @@ class Guard:
     """A condition of an "all" rule that an index can check for many rules at once.
 
     ``slot`` names what is looked up: the field's value (``is``/``in``), its new value in the event
-    (``changed_to``) or each of its values (``contains`` on a list, e.g. tags); ``keys`` are the
-    folded values that let the rule through to a full evaluation.
+    (``changed_to``), each of its values (``contains`` on a list, e.g. tags) or a text it must contain
+    (``contains`` on text); ``keys`` are the folded values that let the rule through to a full evaluation.
     """
 
     index: int
@@ -171,7 +171,9 @@ def guard_of(rule: CompiledRule) -> Guard | None:
     for index, (found, op, expected, _) in enumerate(rule.conditions):
         if op in ("is", "changed_to", "contains") and isinstance(expected, str):
             mode = {"is": "value", "changed_to": "change", "contains": "each"}[op]
-            if (mode == "value" and found.kind != "text") or (mode == "each" and found.kind != "list"):
+            if op == "contains" and found.kind == "text":
+                mode = "text"
+            elif (mode == "value" and found.kind != "text") or (mode == "each" and found.kind != "list"):
                 continue
             return Guard(index, (found.name, mode), frozenset({expected.casefold()}))
         if op == "in" and found.kind == "text":
@@ -210,6 +212,12 @@ class Screen:
             else:
                 seen[slot] = ctx.value(self.fields[name])
                 folded = ctx.folded(self.fields[name])
+                if mode == "text":  # substrings: each rule's text is looked for once in the value
+                    if isinstance(folded, str):
+                        for key, rule_ids in by_key.items():
+                            if key in folded:
+                                admitted.update(rule_ids)
+                    continue
                 keys = (folded or ()) if mode == "each" else [folded]
             for key in keys:
                 admitted.update(by_key.get(key, ()))

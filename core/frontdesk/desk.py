@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,8 +18,6 @@ from frontdesk.permissions import Actor, PermissionRegistry
 from frontdesk.plugins import Plugins, load_plugins
 from frontdesk.storage import AttachmentStorage, FilesystemStorage
 from frontdesk.uow import UnitOfWork
-
-log = logging.getLogger("frontdesk.desk")
 
 
 class Desk:

@@ -24,12 +24,9 @@ Run ``.venv/bin/python bench/automation.py [--backend sqlite|postgresql|both] [-
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -41,9 +38,7 @@ from fixtures import (
     WORDS,
     BulkLoader,
     Summary,
-    fresh_database,
-    postgres_problem,
-    print_summary,
+    run_backends,
 )
 from sqlalchemy import func, insert, select, update
 
@@ -301,34 +296,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def measure(args: argparse.Namespace) -> Callable[[str, str, Path, Summary], None]:
+    def run(backend: str, url: str, workdir: Path, summary: Summary) -> None:
+        desk = make_desk(url, workdir / "instance")
+        try:
+            loader = BulkLoader(desk, args.tickets, backend)
+            loader.load_until(args.tickets)
+            bench_triggers(backend, desk, loader, args.events, summary)
+            bench_time_rules(backend, desk, summary)
+        finally:
+            desk.close()
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    summary = Summary()
-    failed = False
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"Frontdesk automation benchmark (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load})")
-    for backend in backends:
-        if backend == "postgresql" and (problem := postgres_problem(args.postgres_url)):
-            summary.notes.append(f"postgresql skipped: {problem}")
-            continue
-        with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
-            try:
-                with fresh_database(backend, Path(tmp), "automation", args.postgres_url) as url:
-                    desk = make_desk(url, Path(tmp) / "instance")
-                    try:
-                        loader = BulkLoader(desk, args.tickets, backend)
-                        loader.load_until(args.tickets)
-                        bench_triggers(backend, desk, loader, args.events, summary)
-                        bench_time_rules(backend, desk, summary)
-                    finally:
-                        desk.close()
-            except Exception as exc:  # report it and go on with the other backend
-                traceback.print_exc()
-                summary.notes.append(f"{backend} FAILED: {type(exc).__name__}: {exc}")
-                failed = True
-    print_summary(summary)
-    return 1 if failed else 0
+    return run_backends("automation benchmark", args.backend, args.postgres_url, "automation", measure(args))
 
 
 if __name__ == "__main__":

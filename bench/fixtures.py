@@ -15,8 +15,10 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,6 +119,35 @@ def print_summary(summary: Summary) -> None:
         print("  (no measurements)")
     for note in summary.notes:
         print(f"  note: {note}")
+
+
+def run_backends(
+    title: str, backend: str, postgres_url: str, label: str, measure: Callable[[str, str, Path, Summary], None]
+) -> int:
+    """Run ``measure(backend, url, workdir, summary)`` on a fresh database of each backend asked for
+    (``sqlite``, ``postgresql`` or ``both``), then print the summary; 1 if a measurement failed.
+
+    PostgreSQL is skipped with a note when it cannot be reached; a failing measurement is reported
+    and the other backend still runs.
+    """
+    summary = Summary()
+    failed = False
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Frontdesk {title} (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load})")
+    for name in ["sqlite", "postgresql"] if backend == "both" else [backend]:
+        if name == "postgresql" and (problem := postgres_problem(postgres_url)):
+            summary.notes.append(f"postgresql skipped: {problem}")
+            continue
+        with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
+            try:
+                with fresh_database(name, Path(tmp), label, postgres_url) as url:
+                    measure(name, url, Path(tmp), summary)
+            except Exception as exc:  # report it and go on with the other backend
+                traceback.print_exc()
+                summary.notes.append(f"{name} FAILED: {type(exc).__name__}: {exc}")
+                failed = True
+    print_summary(summary)
+    return 1 if failed else 0
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -20,13 +20,10 @@ Target: at most 150 ms for the list and for the ticket with 200 comments, on SQL
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
-import traceback
 from pathlib import Path
 
 from fixtures import (
@@ -34,11 +31,9 @@ from fixtures import (
     QUEUE_AGENT,
     QUEUE_GROUP,
     Summary,
-    fresh_database,
     load_fixture,
     percentile,
-    postgres_problem,
-    print_summary,
+    run_backends,
 )
 
 from frontdesk import migrate
@@ -144,25 +139,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    summary = Summary()
-    failed = False
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"Frontdesk web benchmark (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load})")
-    for backend in backends:
-        if backend == "postgresql" and (problem := postgres_problem(args.postgres_url)):
-            summary.notes.append(f"postgresql skipped: {problem}")
-            continue
-        with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
-            try:
-                with fresh_database(backend, Path(tmp), "web", args.postgres_url) as url:
-                    bench(backend, url, Path(tmp), args.tickets, args.comments, summary)
-            except Exception as exc:  # report it and go on with the other backend
-                traceback.print_exc()
-                summary.notes.append(f"{backend} FAILED: {type(exc).__name__}: {exc}")
-                failed = True
-    print_summary(summary)
-    return 1 if failed else 0
+
+    def run(backend: str, url: str, workdir: Path, summary: Summary) -> None:
+        bench(backend, url, workdir, args.tickets, args.comments, summary)
+
+    return run_backends("web benchmark", args.backend, args.postgres_url, "web", run)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from frontdesk.automation.actions import validate_action
 from frontdesk.automation.templates import check, person, render, ticket_values
 from frontdesk.db import utcnow
-from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from frontdesk.errors import Conflict, PermissionDenied, ValidationError
 from frontdesk.models import Macro, Ticket
 from frontdesk.schemas import load
+from frontdesk.services import ownership
 from frontdesk.services.comments import add_comment
 from frontdesk.services.tickets import get_ticket
 from frontdesk.uow import UnitOfWork
@@ -39,17 +40,14 @@ def allowed_in_macros(action_type: str) -> bool:
 def list_macros(uow: UnitOfWork) -> list[Macro]:
     """The macros the acting agent can apply: the shared ones and their own."""
     uow.require("tickets.work")
-    query = select(Macro).where(or_(Macro.owner_id.is_(None), Macro.owner_id == uow.actor_id))
+    query = select(Macro).where(ownership.usable(Macro, uow.actor_id))
     return list(uow.session.scalars(query.order_by(Macro.owner_id.is_not(None), Macro.position, Macro.name)))
 
 
 def get_macro(uow: UnitOfWork, macro_id: int) -> Macro:
     """A macro the acting agent can see."""
     uow.require("tickets.work")
-    macro = uow.session.get(Macro, macro_id)
-    if macro is None or (macro.owner_id is not None and macro.owner_id != uow.actor_id):
-        raise NotFound(f"no macro #{macro_id}")
-    return macro
+    return ownership.get_usable(uow, Macro, macro_id, "macro")
 
 
 def create_macro(uow: UnitOfWork, data: dict[str, Any]) -> Macro:
@@ -62,7 +60,7 @@ def create_macro(uow: UnitOfWork, data: dict[str, Any]) -> Macro:
     elif uow.actor_id is None:
         raise ValidationError({"shared": ["the system can only create shared macros"]})
     owner_id = None if shared else uow.actor_id
-    _unique_name(uow, values["name"], owner_id)
+    ownership.check_unique_name(uow, Macro, values["name"], owner_id, "macro")  # YAML import matches by name
     now = utcnow()
     macro = Macro(**values, owner_id=owner_id, created_at=now, updated_at=now)
     uow.session.add(macro)
@@ -85,7 +83,7 @@ def update_macro(uow: UnitOfWork, macro_id: int, data: dict[str, Any]) -> Macro:
     values = _validated(uow, {**current, **data})
     if values.pop("shared") != current["shared"]:
         raise ValidationError({"shared": ["copy the macro to share or unshare it"]})
-    _unique_name(uow, values["name"], macro.owner_id, macro.id)
+    ownership.check_unique_name(uow, Macro, values["name"], macro.owner_id, "macro", exclude_id=macro.id)
     for key, value in values.items():
         setattr(macro, key, value)
     macro.updated_at = utcnow()
@@ -130,16 +128,6 @@ def _validated(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     if not values["actions"] and not values["body"].strip():
         raise ValidationError({"body": ["a macro needs a text or at least one action"]})
     return values
-
-
-def _unique_name(uow: UnitOfWork, name: str, owner_id: int | None, macro_id: int | None = None) -> None:
-    """Names are unique among the shared macros and among each agent's own (YAML import matches by name)."""
-    owner = Macro.owner_id.is_(None) if owner_id is None else Macro.owner_id == owner_id
-    query = select(Macro.id).where(owner, func.lower(Macro.name) == name.lower())
-    if macro_id is not None:
-        query = query.where(Macro.id != macro_id)
-    if uow.session.scalar(query) is not None:
-        raise ValidationError({"name": [f"a macro named {name!r} exists already"]})
 
 
 def _editable(uow: UnitOfWork, macro_id: int) -> Macro:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from frontdesk.errors import NotFound, PermissionDenied, ValidationError
+from frontdesk.errors import PermissionDenied, ValidationError
 from frontdesk.models import SavedView, StatusCategory
 from frontdesk.queries import TicketFilter
 from frontdesk.schemas import load
+from frontdesk.services import ownership
 from frontdesk.uow import UnitOfWork
 
 COLUMNS = ("number", "subject", "requester", "status", "priority", "assignee", "group", "updated", "created")
@@ -55,17 +56,14 @@ def ticket_filter(view: SavedView) -> TicketFilter:
 def list_views(uow: UnitOfWork) -> list[SavedView]:
     """The shared views, then the acting agent's own, in their order."""
     uow.require("tickets.work")
-    query = select(SavedView).where(or_(SavedView.owner_id.is_(None), SavedView.owner_id == uow.actor_id))
+    query = select(SavedView).where(ownership.usable(SavedView, uow.actor_id))
     return list(uow.session.scalars(query.order_by(SavedView.owner_id.is_not(None), SavedView.position, SavedView.id)))
 
 
 def get_view(uow: UnitOfWork, view_id: int) -> SavedView:
     """A view the acting agent may use: shared, or their own (anyone else's is not found)."""
     uow.require("tickets.work")
-    view = uow.session.get(SavedView, view_id)
-    if view is None or (view.owner_id is not None and view.owner_id != uow.actor_id):
-        raise NotFound(f"no view #{view_id}")
-    return view
+    return ownership.get_usable(uow, SavedView, view_id, "view")
 
 
 def create_view(uow: UnitOfWork, data: dict[str, Any]) -> SavedView:
@@ -83,10 +81,8 @@ def create_view(uow: UnitOfWork, data: dict[str, Any]) -> SavedView:
         raise ValidationError({"name": ["must not be blank"]})
     if not values["columns"]:
         raise ValidationError({"columns": ["show at least one column"]})
-    owner = SavedView.owner_id.is_(None) if owner_id is None else SavedView.owner_id == owner_id
-    if uow.session.scalar(select(SavedView.id).where(owner, func.lower(SavedView.name) == values["name"].lower())):
-        raise ValidationError({"name": [f"a view named {values['name']!r} exists already"]})
-    count = uow.session.scalar(select(func.count(SavedView.id)).where(owner)) or 0
+    ownership.check_unique_name(uow, SavedView, values["name"], owner_id, "view")
+    count = uow.session.scalar(select(func.count(SavedView.id)).where(ownership.owned_by(SavedView, owner_id))) or 0
     if count >= MAX_VIEWS:
         raise ValidationError({"name": [f"{MAX_VIEWS} views at most; delete one first"]})
     view = SavedView(**values, owner_id=owner_id, position=count + 1)

@@ -1,0 +1,3 @@
+"""Frontdesk's email channel."""
+
+__version__ = "0.1.0"

@@ -165,6 +165,14 @@ def test_a_job_whose_queue_message_was_lost_is_queued_again(
     assert worklog.calls == [("record", {"n": 5})]
 
 
+def test_a_job_waiting_in_a_backlog_is_not_sent_twice(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(desk.jobs, "send", lambda jobs: None)
+        desk.jobs.enqueue("worklog.record", n=6)
+    monkeypatch.setattr(desk.jobs.queue, "pending_count", lambda: 40_000)
+    assert desk.jobs.recover(now=utcnow() + timedelta(minutes=2)) == 0, "its message still waits in the queue"
+
+
 def test_a_job_of_a_plugin_not_loaded_here_fails_with_a_reason(desk: Desk) -> None:
     with desk.db.transaction() as session:
         session.add(JobRecord(name="gone.job", arguments={}))

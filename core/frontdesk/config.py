@@ -18,6 +18,7 @@ ATTACHMENTS_FOLDER = "attachments"
 QUEUE_FILE = "queue.db"
 MIB = 1024 * 1024
 DEFAULT_MAX_ATTACHMENT_BYTES = 25 * MIB
+DEFAULT_RETENTION_DAYS = 90
 
 
 def _env_list(name: str) -> tuple[str, ...] | None:
@@ -34,11 +35,11 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_count(name: str) -> int:
-    """A whole number of zero or more (default zero)."""
+def _env_count(name: str, default: int = 0) -> int:
+    """A whole number of zero or more."""
     raw = os.environ.get(ENV_PREFIX + name, "").strip()
     if not raw:
-        return 0
+        return default
     if not raw.isdigit():
         raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
     return int(raw)
@@ -73,6 +74,8 @@ class Config:
     ``trusted_proxies`` is how many reverse proxies (TLS terminators) stand in front of the desk;
     their ``X-Forwarded-*`` headers are believed, so cookies are ``Secure`` behind HTTPS.
     ``queue_url`` None means the job queue lives next to the database (see :attr:`queue`).
+    ``retention_days``: delivered events, the automation log and read notifications older than this
+    are deleted nightly (0 keeps them forever).
     """
 
     instance_path: Path
@@ -87,6 +90,7 @@ class Config:
     max_attachments_per_comment: int = 20
     trusted_proxies: int = 0
     queue_url: str | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, instance_path: str | Path | None = None, **overrides: object) -> Config:
@@ -106,6 +110,7 @@ class Config:
             max_attachment_bytes=_env_megabytes("MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_BYTES),
             trusted_proxies=_env_count("TRUSTED_PROXIES"),
             queue_url=os.environ.get(ENV_PREFIX + "QUEUE_URL") or None,
+            retention_days=_env_count("RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from frontdesk.db import utcnow
 from frontdesk.errors import ConfigError, NotFound
 from frontdesk.models import Event, EventState, JobRecord, JobState, PeriodicRun
+from frontdesk.retention import prune_job
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
@@ -274,15 +275,17 @@ class Jobs:
     # Operating
 
     def recover(self, now: datetime | None = None) -> int:
-        """Queue again jobs whose worker died (lease ran out) or whose queue message was lost; return how many."""
+        """Queue again jobs whose worker died (lease ran out) or whose queue message was lost; return how many.
+
+        A queued job is only taken for lost while the queue itself is empty: during a long backlog its
+        message is still waiting there, and sending it again every minute would pile up duplicates.
+        """
         now = now or utcnow()
+        dead = (JobRecord.state == JobState.RUNNING) & (JobRecord.lease_until < now)
+        if self.queue.pending_count() == 0:
+            dead |= (JobRecord.state == JobState.QUEUED) & (JobRecord.run_after < now - EVENT_GRACE)
         with self.desk.db.reading() as session:
-            lost = session.scalars(
-                select(JobRecord.id).where(
-                    ((JobRecord.state == JobState.RUNNING) & (JobRecord.lease_until < now))
-                    | ((JobRecord.state == JobState.QUEUED) & (JobRecord.run_after < now - EVENT_GRACE))
-                )
-            ).all()
+            lost = session.scalars(select(JobRecord.id).where(dead)).all()
         self.send([(job_id, None) for job_id in lost])
         return len(lost)
 
@@ -334,4 +337,5 @@ def recover_jobs(desk: Desk) -> None:
 CORE_JOBS = (
     Job("events.sweep", sweep_events, schedule=crontab(minute="*"), attempts=1),
     Job("jobs.recover", recover_jobs, schedule=crontab(minute="*"), attempts=1),
+    Job("housekeeping.prune", prune_job, schedule=crontab(minute="17", hour="3"), attempts=1),
 )

@@ -224,7 +224,11 @@ class HistoryEntry(Base):
     """One field change of a ticket: who, from where, when, old and new value."""
 
     __tablename__ = "ticket_history"
-    __table_args__ = (Index("ix_ticket_history_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_history_ticket", "ticket_id", "id"),
+        # Pruning old events sets this to NULL: without the index each deleted event scans the history.
+        Index("ix_ticket_history_event", "event_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

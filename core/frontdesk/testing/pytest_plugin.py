@@ -1,5 +1,6 @@
 """Pytest fixtures for testing Frontdesk and its plugins (installed as the ``frontdesk`` pytest plugin).
 
+Browser fixtures for tests marked ``e2e`` come from :mod:`frontdesk.testing.browser`.
 Choose the plugins a test loads by overriding the ``frontdesk_plugins`` fixture in a conftest, or per
 test with ``@pytest.mark.frontdesk_plugins("webui", my_plugin_module)``. Nothing else installed is
 loaded, so a stray installed plugin cannot change a test. Set ``FRONTDESK_TEST_DATABASE_URL`` to a
@@ -26,9 +27,13 @@ from frontdesk.services import people
 from frontdesk.services.passwords import hash_password
 from frontdesk.testing.databases import TemplateDatabase
 
+# Browser fixtures (live_server, chromium_browser, browser_page, screenshot) for tests marked e2e.
+pytest_plugins = ["frontdesk.testing.browser"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "frontdesk_plugins(*plugins): plugins (names or objects) the test loads")
+    config.addinivalue_line("markers", "e2e: drives a real browser (Debian's Chromium)")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Browser tests: the test desk served by waitress on a free local port, driven by Debian's Chromium.
+"""Browser-test fixtures for Frontdesk and its plugins: the test desk served by waitress on a free
+local port, driven by Debian's Chromium through playwright (a test dependency, imported when used).
 
 Fixtures: ``live_server`` (the base URL), ``chromium_browser`` (one browser per test session),
 ``browser_page`` (a fresh context and page per test, 1280x900) and ``screenshot(page, name)``,
-which saves ``test-artifacts/screenshots/<name>.png`` under the repository root.
+which saves ``test-artifacts/screenshots/<name>.png`` under the test run's root folder. Mark such
+tests ``@pytest.mark.e2e``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: drives a real browser (Debian's Chromium)")
+SCREENSHOTS = Path("test-artifacts") / "screenshots"
 
 
 class LiveServer:
@@ -106,15 +103,16 @@ def browser_page(chromium_browser: Any) -> Iterator[Any]:
         context.close()
 
 
-def save_screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
-    """Save ``test-artifacts/screenshots/<name>.png`` (the whole page by default) and return its path."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
 @pytest.fixture
-def screenshot() -> Callable[..., Path]:
-    """``screenshot(page, "portal-new")`` saves ``test-artifacts/screenshots/portal-new.png``."""
-    return save_screenshot
+def screenshot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """``screenshot(page, "portal-new")`` saves ``test-artifacts/screenshots/portal-new.png`` under the
+    test run's root folder (the whole page unless ``full_page=False``) and returns its path."""
+    folder = request.config.rootpath / SCREENSHOTS
+
+    def save(page: Any, name: str, *, full_page: bool = True) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save

@@ -19,7 +19,7 @@ from frontdesk.automation.time_rules import run_time_rules
 from frontdesk.db import utcnow
 from frontdesk.desk import Desk
 from frontdesk.errors import NotFound, PermissionDenied, ValidationError
-from frontdesk.models import Notification, RuleFiring, Ticket, User
+from frontdesk.models import AutomationLogEntry, Notification, RuleFiring, Ticket, User
 from frontdesk.notifications import Notice, NotificationChannel
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import automation, comments, escalation, macros, people, tickets
@@ -91,7 +91,7 @@ def test_a_trigger_routes_new_tickets_and_the_log_says_why(desk: Desk, groups: A
         conditions=[{"field": "subject", "op": "contains", "value": "vpn"}],
         actions=[{"type": "set", "field": "group", "value": "Network"}, {"type": "add_tags", "tags": ["vpn"]}],
     )
-    rule(
+    urgent = rule(
         desk,
         name="Urgent to L2",
         conditions=[{"field": "priority", "op": "is", "value": "urgent"}],
@@ -111,6 +111,9 @@ def test_a_trigger_routes_new_tickets_and_the_log_says_why(desk: Desk, groups: A
     }
     assert entry["rules"][1]["matched"] is False
     assert entry["rules"][1]["why"] == "not met: priority is 'urgent' (was 'normal')"
+    with desk.db.reading() as session:
+        stored = session.scalars(select(AutomationLogEntry.outcomes)).one()
+    assert {"screened": [urgent], "actual": "normal"} in stored, "rules screened out share one log entry"
 
     plain = create(desk, subject="Printer jam")
     assert show(desk, plain.number)["group"] is None

@@ -17,12 +17,13 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from frontdesk.db import utcnow
 from frontdesk.jobs import backoff
 from frontdesk.models import Event, EventFailure, EventState, Ticket, User
+from frontdesk.models.events import hook_name
 
 if TYPE_CHECKING:
     from frontdesk.desk import Desk
@@ -35,7 +36,7 @@ AUTOMATION = "automation"  # the consumer name the engine's failures are recorde
 
 def has_consumers(desk: Desk, name: str) -> bool:
     """Whether an enabled plugin implements the hook an event called ``name`` goes to, or a trigger listens."""
-    hook = Event(name=name).hook_name
+    hook = hook_name(name)
     has_hook = hasattr(desk.plugins.pm.hook, hook) and bool(desk.plugins.calls.implementations(hook))
     return has_hook or desk.automation.listens_to(name)
 
@@ -141,12 +142,12 @@ class Dispatcher:
     ) -> list[Event]:
         """The events of this pass that may be delivered now; the others are reported waiting."""
         ready, blocked = [], set()
+        earliest = self._earliest_pending_elsewhere(events) if earlier_blocks else {}
         for event in events:
             ticket_id = event.ticket_id
-            if ticket_id is not None and (
-                ticket_id in blocked or (earlier_blocks and self._has_earlier_pending(event, ready))
-            ):
+            if ticket_id is not None and (ticket_id in blocked or earliest.get(ticket_id, event.id) < event.id):
                 report.waiting.append(event.id)
+                blocked.add(ticket_id)
             elif event.next_attempt_at is not None and event.next_attempt_at > now:
                 report.waiting.append(event.id)
                 if ticket_id is not None:
@@ -155,16 +156,22 @@ class Dispatcher:
                 ready.append(event)
         return ready
 
-    def _has_earlier_pending(self, event: Event, passing: list[Event]) -> bool:
-        """Whether an earlier event of the same ticket is still pending (and not delivered in this pass)."""
+    def _earliest_pending_elsewhere(self, events: Sequence[Event]) -> dict[int, int]:
+        """For each ticket of the pass, its first pending event outside the pass (which holds back later ones)."""
+        ticket_ids = {event.ticket_id for event in events if event.ticket_id is not None}
+        if not ticket_ids:
+            return {}
         with self.desk.db.reading() as session:
-            earlier = select(Event.id).where(
-                Event.state == EventState.PENDING,
-                Event.ticket_id == event.ticket_id,
-                Event.id < event.id,
-                Event.id.not_in([e.id for e in passing if e.ticket_id == event.ticket_id]),
+            query = (
+                select(Event.ticket_id, func.min(Event.id))
+                .where(
+                    Event.state == EventState.PENDING,
+                    Event.ticket_id.in_(ticket_ids),
+                    Event.id.not_in([event.id for event in events]),
+                )
+                .group_by(Event.ticket_id)
             )
-            return session.scalar(earlier.limit(1)) is not None
+            return dict(session.execute(query).all())
 
     def _consumers(
         self, event: Event, retrying: dict[str, EventFailure]

@@ -8,7 +8,8 @@ rule's transaction, as the system actor with source ``automation`` (or as the ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, fields, validate
@@ -27,13 +28,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class ActionContext:
-    """Where an action runs: the unit of work, the ticket (re-read in it), template values, and the user
-    whose action the rule reacts to (``caused_by``; None for time rules and the system)."""
+    """Where an action runs: the unit of work, the ticket (re-read in it), the user whose action the rule
+    reacts to (``caused_by``; None for time rules and the system), and ``values`` for texts.
+
+    ``agent`` is who applies a macro; ``extra`` adds to the template values, which are only gathered
+    when an action first reads ``values`` (most actions render no text).
+    """
 
     uow: UnitOfWork
     ticket: Ticket
-    values: dict[str, Any]
     caused_by: int | None = None
+    agent: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def values(self) -> dict[str, Any]:
+        """The placeholders of texts: ``ticket``, ``agent``, plus ``extra``."""
+        return template_values(self.uow, self.ticket, self.agent) | self.extra
 
 
 @dataclass(frozen=True)

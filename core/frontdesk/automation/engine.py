@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from frontdesk.automation.actions import CORE_ACTIONS, ActionContext, ActionType, template_values
+from frontdesk.automation.actions import CORE_ACTIONS, ActionContext, ActionType
 from frontdesk.automation.conditions import CORE_FIELDS, Context, Field, describe
-from frontdesk.automation.rules import CompiledRule, Screen
+from frontdesk.automation.rules import CompiledRule, Screen, guard_of
 from frontdesk.db import utcnow
 from frontdesk.errors import FrontdeskError
 from frontdesk.models import AutomationLogEntry, Comment, Event, Rule, RuleKind, Ticket
@@ -50,10 +50,28 @@ def load_ticket(session: Session, ticket_id: int) -> Ticket | None:
     )
 
 
+# What conditions read of a ticket besides its own columns, loaded for the tickets of a batch at once
+# (a query per relation: the few statuses, groups and people a batch shares come once each).
+CONDITION_LOADS = tuple(
+    selectinload(relation)
+    for relation in (
+        Ticket.status,
+        Ticket.priority,
+        Ticket.type,
+        Ticket.group,
+        Ticket.assignee,
+        Ticket.requester,
+        Ticket.organization,
+        Ticket.tags,
+        Ticket.ccs,
+    )
+)
+
+
 def _tickets(session: Session, ids: set[int]) -> dict[int, Ticket]:
     if not ids:
         return {}
-    query = select(Ticket).where(Ticket.id.in_(ids)).options(selectinload(Ticket.tags), selectinload(Ticket.ccs))
+    query = select(Ticket).where(Ticket.id.in_(ids)).options(*CONDITION_LOADS)
     return {ticket.id: ticket for ticket in session.scalars(query)}
 
 
@@ -73,11 +91,20 @@ def _event_values(uow: UnitOfWork, event: Event | None) -> dict[str, Any]:
     return {"comment": html_to_text(comment.body) if comment is not None else ""}
 
 
-def _expand(outcome: Any) -> dict[str, Any]:
-    """A log outcome as a dict (a rule that did not match is stored as ``[rule, condition, value]``)."""
+def _expand(outcome: Any, guards: dict[int, int]) -> list[dict[str, Any]]:
+    """A log outcome as one dict per rule.
+
+    A rule that did not match is stored as ``[rule, condition, value]``; rules their guard screened
+    out as ``{"screened": [rules], "actual": value}``, failing on the condition ``guards`` names.
+    """
     if isinstance(outcome, list):
-        return {"rule": outcome[0], "matched": False, "failed": outcome[1], "actual": outcome[2]}
-    return outcome
+        return [{"rule": outcome[0], "matched": False, "failed": outcome[1], "actual": outcome[2]}]
+    if "screened" in outcome:
+        return [
+            {"rule": rule_id, "matched": False, "failed": guards.get(rule_id), "actual": outcome["actual"]}
+            for rule_id in outcome["screened"]
+        ]
+    return [outcome]
 
 
 @dataclass
@@ -188,6 +215,7 @@ class Automation:
             comments = _comments(session, events)
             plans: list[tuple[Event, Plan | None]] = []
             changed: set[int] = set()
+            screens = {name: self.screen(name) for name in {event.name for event in events}}
             for event in events:
                 if event.id in logged or event.ticket_id not in tickets:
                     continue
@@ -195,7 +223,7 @@ class Automation:
                     plans.append((event, None))
                     continue
                 ctx = Context(self.desk, tickets[event.ticket_id], now, event, comments.get(event.id))
-                plan = self._plan(event, ctx)
+                plan = self._plan(event, ctx, screens[event.name])
                 plans.append((event, plan))
                 if plan.matched:
                     changed.add(event.ticket_id)
@@ -217,29 +245,30 @@ class Automation:
         if errors:
             raise RuntimeError(errors[event.id])
 
-    def _plan(self, event: Event, ctx: Context) -> Plan:
-        """Which listening rules match the event, and the log outcome of each."""
+    def _plan(self, event: Event, ctx: Context, screen: Screen | None = None) -> Plan:
+        """Which listening rules match the event, and the log outcome of each (``screen``: its rules, if known)."""
         chain = event.payload.get("automation") or {}
         depth, fired = chain.get("depth", 0), set(chain.get("fired", ()))
         plan = Plan(chain={"origin": chain.get("origin", event.id), "depth": depth + 1, "fired": sorted(fired)})
-        screen = self.screen(event.name)
-        admitted, seen = screen.admit(ctx) if screen.index and depth < MAX_DEPTH else (set(), {})
-        seen = {slot: jsonable(value) for slot, value in seen.items()}
-        for rule in screen.rules:
-            guard = screen.guards[rule.id]
-            if depth >= MAX_DEPTH:
-                plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "the chain of rules is too long"})
-            elif rule.id in fired:
+        screen = screen or self.screen(event.name)
+        if depth >= MAX_DEPTH:
+            skipped = "the chain of rules is too long"
+            plan.outcomes = [{"rule": rule.id, "matched": False, "skipped": skipped} for rule in screen.rules]
+            return plan
+        admitted, seen = screen.admit(ctx) if screen.index else (set(), {})
+        for rule in screen.candidates(admitted):
+            if rule.id in fired:
                 plan.outcomes.append({"rule": rule.id, "matched": False, "skipped": "fired earlier in this chain"})
-            elif guard is not None and rule.id not in admitted:
-                plan.outcomes.append([rule.id, guard.index, seen[guard.slot]])
-            else:
-                ok, index, actual = rule.evaluate(ctx)
-                if ok:
-                    plan.outcomes.append({"rule": rule.id, "matched": True})
-                    plan.matched.append(rule)
-                else:  # the common case, kept small: [rule, condition, value]
-                    plan.outcomes.append([rule.id, index, jsonable(actual)])
+                continue
+            ok, index, actual = rule.evaluate(ctx)
+            if ok:
+                plan.outcomes.append({"rule": rule.id, "matched": True})
+                plan.matched.append(rule)
+            else:  # the common case, kept small: [rule, condition, value]
+                plan.outcomes.append([rule.id, index, jsonable(actual)])
+        # Most rules never got past their guard: one entry per guarded field, not one per rule.
+        for slot, rule_ids in screen.screened(admitted):
+            plan.outcomes.append({"screened": rule_ids, "actual": jsonable(seen[slot])})
         plan.chain["fired"] = sorted(fired | {rule.id for rule in plan.matched})
         return plan
 
@@ -272,7 +301,7 @@ class Automation:
         ]
         insert_ = pg_insert if self.desk.db.backend == "postgresql" else sqlite_insert
         with self.desk.db.transaction() as session:
-            session.execute(insert_(AutomationLogEntry).on_conflict_do_nothing(), rows)
+            session.execute(insert_(AutomationLogEntry.__table__).on_conflict_do_nothing(), rows)
 
     def perform(
         self,
@@ -287,7 +316,7 @@ class Automation:
         ``cause`` is the event the rules reacted to: its comment is ``{{ comment }}`` in texts, and the
         person who caused it is not notified of their own action.
         """
-        by_rule = {outcome["rule"]: outcome for outcome in outcomes if isinstance(outcome, dict)}
+        by_rule = {outcome["rule"]: outcome for outcome in outcomes if isinstance(outcome, dict) and "rule" in outcome}
         extra = _event_values(uow, cause)
         for rule in rules:
             outcome = by_rule[rule.id]
@@ -321,8 +350,7 @@ class Automation:
             kind = self.actions.get(action["type"])
             if kind is None:
                 raise FrontdeskError(f"action type {action['type']!r} is not available (is its plugin disabled?)")
-            values = template_values(uow, ticket, agent) | (extra or {})
-            ctx = ActionContext(uow=uow, ticket=ticket, values=values, caused_by=caused_by)
+            ctx = ActionContext(uow=uow, ticket=ticket, caused_by=caused_by, agent=agent, extra=extra or {})
             done.append(kind.perform(ctx, {k: v for k, v in action.items() if k != "type"}))
         return done
 
@@ -330,13 +358,18 @@ class Automation:
 
     def explain(self, session: Session, entries: list[AutomationLogEntry]) -> list[dict[str, Any]]:
         """Log entries in words: for each rule, matched or not and why, and what it did."""
-        expanded = {entry.id: [_expand(o) for o in entry.outcomes] for entry in entries}
+        guards = {
+            rule.id: guard.index for rule in self.rules(RuleKind.TRIGGER) if (guard := guard_of(rule)) is not None
+        }
+        expanded = {entry.id: [o for item in entry.outcomes for o in _expand(item, guards)] for entry in entries}
         rule_ids = {o["rule"] for outcomes in expanded.values() for o in outcomes if o.get("rule") is not None}
         rules = {r.id: r for r in session.scalars(select(Rule).where(Rule.id.in_(rule_ids)))} if rule_ids else {}
+        order = {rule_id: (rule.position, rule_id) for rule_id, rule in rules.items()}
         shown = []
         for entry in entries:
             lines = []
-            for outcome in expanded[entry.id]:
+            outcomes = sorted(expanded[entry.id], key=lambda o: order.get(o.get("rule"), (float("inf"), 0)))
+            for outcome in outcomes:
                 rule = rules.get(outcome.get("rule"))
                 lines.append(
                     {

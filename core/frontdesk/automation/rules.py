@@ -184,8 +184,9 @@ def guard_of(rule: CompiledRule) -> Guard | None:
 class Screen:
     """The triggers of one event name with an index of their guards, so most rules are never evaluated.
 
-    A rule whose guard does not let the ticket through cannot match; it is logged as failing on that
-    condition. The others are evaluated in full. The outcome is the same as evaluating every rule.
+    A rule whose guard does not let the ticket through cannot match; it is logged, with the others its
+    guard's field screened out, as failing on that condition. The others are evaluated in full. The
+    outcome is the same as evaluating every rule.
     """
 
     def __init__(self, rules: list[CompiledRule], fields: dict[str, Field]) -> None:
@@ -193,11 +194,33 @@ class Screen:
         self.guards = {rule.id: guard_of(rule) for rule in rules}
         self.fields = fields
         self.index: dict[tuple[str, str], dict[Any, set[int]]] = {}
-        for rule_id, guard in self.guards.items():
+        self._position = {rule.id: n for n, rule in enumerate(rules)}
+        self._by_id = {rule.id: rule for rule in rules}
+        self._unguarded = [rule for rule in rules if self.guards[rule.id] is None]
+        self._guarded: dict[tuple[str, str], list[int]] = {}  # rule ids by guard slot, in rule order
+        for rule in rules:
+            guard = self.guards[rule.id]
             if guard is not None:
+                self._guarded.setdefault(guard.slot, []).append(rule.id)
                 by_key = self.index.setdefault(guard.slot, {})
                 for key in guard.keys:
-                    by_key.setdefault(key, set()).add(rule_id)
+                    by_key.setdefault(key, set()).add(rule.id)
+
+    def candidates(self, admitted: set[int]) -> list[CompiledRule]:
+        """The rules to evaluate in full, in rule order: those with no guard and those let through."""
+        if not admitted:
+            return self._unguarded
+        chosen = [*self._unguarded, *(self._by_id[rule_id] for rule_id in admitted)]
+        return sorted(chosen, key=lambda rule: self._position[rule.id])
+
+    def screened(self, admitted: set[int]) -> list[tuple[tuple[str, str], list[int]]]:
+        """The rules screened out, by the slot of their guard: ``[(slot, [rule ids])]``."""
+        found = []
+        for slot, rule_ids in self._guarded.items():
+            left_out = [rule_id for rule_id in rule_ids if rule_id not in admitted]
+            if left_out:
+                found.append((slot, left_out))
+        return found
 
     def admit(self, ctx: Context) -> tuple[set[int], dict[tuple[str, str], Any]]:
         """The ids of guarded rules the ticket gets past, and the value each slot had."""

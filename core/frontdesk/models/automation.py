@@ -62,8 +62,9 @@ class AutomationLogEntry(Base):
     """One evaluation of the rules for a ticket: which rules matched, which did not and why, what was done.
 
     ``outcomes`` has one item per rule evaluated: ``[rule id, index of the failed condition, its value]``
-    for a rule that did not match (most of them, kept small), else ``{"rule", "matched", "done", "error",
-    "skipped"}``.
+    for a rule that did not match (kept small), else ``{"rule", "matched", "done", "error", "skipped"}``;
+    and one ``{"screened": [rule ids], "actual": value}`` per field whose value kept most rules from
+    being evaluated at all (their first indexable condition failed on it).
     """
 
     __tablename__ = "automation_log"

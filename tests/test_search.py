@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from frontdesk.desk import Desk
 from frontdesk.permissions import SYSTEM
-from frontdesk.search import fts5_query, search
+from frontdesk.search import excerpt, fts5_query, search, tokens
 from frontdesk.services import comments, people, tickets
 
 
@@ -116,3 +116,20 @@ def test_snippets_escape_html(desk: Desk, corpus: dict[str, Any]) -> None:
         excerpt = snippets(uow, "zebra", [number])[number]
     assert "<script>" not in excerpt
     assert "<mark>zebra</mark>" in excerpt
+
+
+def test_excerpts_need_every_word_and_mark_each_match() -> None:
+    text = (
+        "The Printer on floor 3 is <b>broken</b> again; printing stripes, the printer queue is stuck for everyone today"
+    )
+    hits, shown = excerpt(text, tokens("print"))
+    assert hits == 3
+    assert shown.startswith(
+        "The <mark>Printer</mark> on floor 3 is &lt;b&gt;broken&lt;/b&gt; again; <mark>printing</mark>"
+    )
+    assert shown.endswith("…"), "cut after EXCERPT_WORDS words"
+    assert excerpt(text, tokens("printer stuck"))[0] == 3
+    assert excerpt(text, tokens("printer vpn")) is None, "every word must be in the document"
+    assert excerpt("Straße und Café", tokens("strasse cafe")) == (2, "<mark>Straße</mark> und <mark>Café</mark>")
+    long = " ".join(f"w{i}" for i in range(40)) + " needle"
+    assert excerpt(long, tokens("needle"))[1].startswith("…w37 w38 w39 <mark>needle</mark>")

@@ -292,6 +292,9 @@ def served(url: str, workdir: Path, label: str, summary: Summary) -> Iterator[Se
         "FRONTDESK_INSTANCE": str(workdir / "instance-serve"),
         "FRONTDESK_DATABASE_URL": url,
         "FRONTDESK_SECRET_KEY": SECRET_KEY,
+        # The web layer only: the bench database is migrated for the core (``migrated_desk``), and
+        # other installed plugins would refuse to start on it (and are not what is measured).
+        "FRONTDESK_LOAD_PLUGINS": "webui",
     }
     command = [*_frontdesk_command(), "serve", "--host", HOST, "--port", str(port), "--threads", str(THREADS)]
     with log.open("wb") as output:

@@ -154,9 +154,11 @@ def test_config_masks_secrets(cli: Any) -> None:
 
 def test_db_current_and_history(cli: Any) -> None:
     current = cli("db", "current").output.splitlines()
-    assert current[1].split()[:3] == ["core", "0006", "0006"]
+    assert current[1].split()[:3] == ["core", "0008", "0008"]
     assert "up to date" in current[1]
     assert cli("db", "history").output.splitlines() == [
+        "0008  a revision token for the ticket catalog, changed by triggers",
+        "0007  an index on the history's event, so old events can be pruned",
         "0006  saved views and the group queue index",
         "0005  jobs, automation, notifications and escalation levels",
         "0004  case-insensitive look-ups of users and organizations by index",

@@ -8,6 +8,13 @@ from frontdesk.models import GroupMembership, Organization, Role, Ticket, User, 
 from frontdesk.permissions import Actor
 
 
+def sees_every_ticket(actor: Actor | None) -> bool:
+    """Whether the actor may see every ticket: active admins, the system, and agents with ``all_groups``."""
+    if actor is None or not getattr(actor, "active", True):
+        return False
+    return bool(actor.is_admin or (getattr(actor, "all_groups", False) and actor.role == Role.AGENT))
+
+
 def visible_tickets(actor: Actor | None) -> ColumnElement[bool]:
     """The condition on ``Ticket`` rows the actor may see.
 
@@ -18,7 +25,7 @@ def visible_tickets(actor: Actor | None) -> ColumnElement[bool]:
     """
     if actor is None or not getattr(actor, "active", True):
         return false()
-    if actor.is_admin or (getattr(actor, "all_groups", False) and actor.role == Role.AGENT):
+    if sees_every_ticket(actor):
         return true()
     if actor.role == Role.AGENT:
         my_groups = select(GroupMembership.group_id).where(GroupMembership.user_id == actor.id)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 
 from frontdesk.automation import AUTOMATION_JOBS, Automation
+from frontdesk.catalog_cache import CatalogCache
 from frontdesk.config import Config
 from frontdesk.db import Database
 from frontdesk.events import Dispatcher
@@ -31,6 +32,8 @@ class Desk:
         self.config = config
         self._explicit_plugins = plugins
         self.db = Database(config.database_url)
+        self.catalog = CatalogCache.for_backend(self.db.backend)
+        self.catalog.watch(self.db.sessionmaker, self.db.read_sessionmaker)
         self.storage: AttachmentStorage = FilesystemStorage(config.attachments_root)
         self.dispatcher = Dispatcher(self)
         try:

@@ -10,6 +10,7 @@ from frontdesk.models.automation import (
     RuleFiring,
     RuleKind,
 )
+from frontdesk.models.catalog import CatalogRevision
 from frontdesk.models.events import Event, EventFailure, EventState
 from frontdesk.models.jobs import JobRecord, JobState, PeriodicRun
 from frontdesk.models.people import Group, GroupMembership, Organization, Role, User
@@ -36,6 +37,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AutomationLogEntry",
+    "CatalogRevision",
     "Comment",
     "Event",
     "EventFailure",

@@ -49,7 +49,12 @@ class Event(Base):
     @property
     def hook_name(self) -> str:
         """The after-commit hook this event is delivered to: ``ticket.created`` -> ``frontdesk_ticket_created``."""
-        return "frontdesk_" + self.name.replace(".", "_").replace("-", "_")
+        return hook_name(self.name)
+
+
+def hook_name(event_name: str) -> str:
+    """The after-commit hook events called ``event_name`` are delivered to (see :attr:`Event.hook_name`)."""
+    return "frontdesk_" + event_name.replace(".", "_").replace("-", "_")
 
 
 class EventFailure(Base):

@@ -33,7 +33,7 @@ def add_comment(uow: UnitOfWork, number: int, data: dict[str, Any], attachments:
     """
     if uow.actor is None:
         raise PermissionDenied("sign in to comment")
-    values = load(CommentCreateSchema(), data)
+    values = load(CommentCreateSchema, data)
     ticket = get_ticket(uow, number)
     workflow.ensure_open_for_changes(ticket)
     staff = uow.can("tickets.work")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from frontdesk.models import Event, HistoryEntry, Ticket
 from frontdesk.uow import UnitOfWork
+
+_INSERT_HISTORY = insert(HistoryEntry.__table__)
 
 
 class ChangeSet:
@@ -36,21 +40,31 @@ class ChangeSet:
 
 def record(uow: UnitOfWork, ticket: Ticket, event: Event, field: str, old: Any, new: Any) -> None:
     """Add one history row for ``ticket``."""
-    uow.session.add(
-        HistoryEntry(
-            ticket_id=ticket.id,
-            event=event,
-            field=field,
-            old_value=old,
-            new_value=new,
-            actor_id=uow.actor_id,
-            source=uow.source,
-            created_at=ticket.updated_at,
-        )
-    )
+    _insert(uow, [_row(uow, ticket, event, field, old, new)])
 
 
 def record_all(uow: UnitOfWork, ticket: Ticket, event: Event, changes: ChangeSet) -> None:
-    """Add one history row per change."""
-    for field, (old, new) in changes.changes.items():
-        record(uow, ticket, event, field, old, new)
+    """Add one history row per change, in one statement."""
+    rows = [_row(uow, ticket, event, field, old, new) for field, (old, new) in changes.changes.items()]
+    if rows:
+        _insert(uow, rows)
+
+
+def _row(uow: UnitOfWork, ticket: Ticket, event: Event, field: str, old: Any, new: Any) -> dict[str, Any]:
+    if event.id is None:  # an event added to the session by hand rather than by ``uow.emit``
+        uow.session.flush()
+    return {
+        "ticket_id": ticket.id,
+        "event_id": event.id,
+        "field": field,
+        "old_value": old,
+        "new_value": new,
+        "actor_id": uow.actor_id,
+        "source": uow.source,
+        "created_at": ticket.updated_at,
+    }
+
+
+def _insert(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    # Append-only rows nobody changes later: a plain INSERT (executemany) spares the ORM's flush.
+    uow.session.connection().execute(_INSERT_HISTORY, rows)

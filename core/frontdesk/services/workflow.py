@@ -13,7 +13,9 @@ from frontdesk.uow import UnitOfWork
 
 def status_named(uow: UnitOfWork, name: str, field: str = "status") -> Status:
     """The status called ``name`` (any case); a validation error naming ``field`` otherwise."""
-    status = uow.session.scalar(select(Status).where(func.lower(Status.name) == name.strip().lower()))
+    status = uow.desk.catalog.status_named(uow.session, name) or uow.session.scalar(
+        select(Status).where(func.lower(Status.name) == name.strip().lower())
+    )
     if status is None:
         known = ", ".join(uow.session.scalars(select(Status.name).order_by(Status.position)))
         raise ValidationError({field: [f"no status named {name!r} (statuses: {known})"]})
@@ -22,7 +24,7 @@ def status_named(uow: UnitOfWork, name: str, field: str = "status") -> Status:
 
 def status_in(uow: UnitOfWork, category: StatusCategory) -> Status:
     """The default status of a category (the flagged default, else the first by position)."""
-    status = uow.session.scalar(
+    status = uow.desk.catalog.status_in(uow.session, category) or uow.session.scalar(
         select(Status).where(Status.category == category).order_by(Status.is_default.desc(), Status.position).limit(1)
     )
     if status is None:
@@ -37,6 +39,9 @@ def initial_status(uow: UnitOfWork) -> Status:
 
 def priority_named(uow: UnitOfWork, name: str | None) -> Priority:
     """The priority called ``name``, or the default priority when ``name`` is None."""
+    cached = uow.desk.catalog.priority_named(uow.session, name)
+    if cached is not None:
+        return cached
     query = select(Priority)
     if name is None:
         priority = uow.session.scalar(query.order_by(Priority.is_default.desc(), Priority.rank).limit(1))
@@ -50,7 +55,9 @@ def priority_named(uow: UnitOfWork, name: str | None) -> Priority:
 
 def type_named(uow: UnitOfWork, name: str) -> TicketType:
     """The ticket type called ``name`` (any case)."""
-    found = uow.session.scalar(select(TicketType).where(func.lower(TicketType.name) == name.strip().lower()))
+    found = uow.desk.catalog.type_named(uow.session, name) or uow.session.scalar(
+        select(TicketType).where(func.lower(TicketType.name) == name.strip().lower())
+    )
     if found is None:
         known = ", ".join(uow.session.scalars(select(TicketType.name).order_by(TicketType.position)))
         raise ValidationError({"type": [f"no type named {name!r} (types: {known})"]})

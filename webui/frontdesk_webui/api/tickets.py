@@ -35,6 +35,7 @@ from frontdesk_webui.context import desk
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Tickets and what happens to them.")
 
 FILTER_FIELDS = set(TicketFilter.__dataclass_fields__)
+# Arguments are declared with schema instances: given a class, webargs builds a schema per request.
 
 
 def _shown(number: int) -> Any:
@@ -60,7 +61,7 @@ def _if_match() -> int | None:
 
 @blp.route("")
 class TicketCollection(MethodView):
-    @blp.arguments(TicketListArgs, location="query")
+    @blp.arguments(TicketListArgs(), location="query")
     @blp.response(200, TicketPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List tickets the caller may see, newest first, one page at a time."""
@@ -74,7 +75,7 @@ class TicketCollection(MethodView):
                     ticket.snippet = excerpts.get(ticket.id, "")
         return {"items": items, "next_cursor": page.next_cursor}
 
-    @blp.arguments(TicketCreateSchema)
+    @blp.arguments(TicketCreateSchema())
     @blp.response(201, TicketSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Open a ticket (requesters: for themselves; agents: for anyone)."""
@@ -91,7 +92,7 @@ class TicketItem(MethodView):
         """One ticket; its ETag is its version, for `If-Match` on changes."""
         return _with_etag(_shown(number))
 
-    @blp.arguments(TicketUpdateSchema)
+    @blp.arguments(TicketUpdateSchema())
     @blp.response(200, TicketSchema)
     @blp.alt_response(204, description="Changed; the change moved the ticket out of the caller's view")
     def patch(self, changes: dict[str, Any], number: int) -> Any:
@@ -114,7 +115,7 @@ def shown_after_change(number: int) -> Any:
 
 @blp.route("/bulk")
 class BulkUpdate(MethodView):
-    @blp.arguments(BulkUpdateSchema)
+    @blp.arguments(BulkUpdateSchema())
     @blp.response(200, BulkResponseSchema)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Apply one change to up to 500 tickets in one transaction; each ticket reports its own result."""
@@ -132,7 +133,7 @@ class BulkUpdate(MethodView):
 
 @blp.route("/<int:number>/merge")
 class Merge(MethodView):
-    @blp.arguments(MergeSchema)
+    @blp.arguments(MergeSchema())
     @blp.response(200, TicketSchema)
     def post(self, data: dict[str, Any], number: int) -> Any:
         """Merge this ticket into another; answers with the ticket that carries on."""
@@ -149,7 +150,7 @@ class Links(MethodView):
         with desk().reading(actor()) as uow:
             return queries.links_of(uow, number)
 
-    @blp.arguments(LinkSchema)
+    @blp.arguments(LinkSchema())
     @blp.response(201, LinkViewSchema(many=True))
     def post(self, data: dict[str, Any], number: int) -> Any:
         """Link this ticket to another: related, duplicate (of it) or parent (of it)."""
@@ -186,7 +187,7 @@ class Comments(MethodView):
         with desk().reading(actor()) as uow:
             return queries.comments_of(uow, number)
 
-    @blp.arguments(CommentCreateSchema)
+    @blp.arguments(CommentCreateSchema())
     @blp.response(201, CommentSchema)
     def post(self, data: dict[str, Any], number: int) -> Any:
         """Reply publicly, or add an internal note (`public: false`, agents only)."""

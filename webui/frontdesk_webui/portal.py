@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from marshmallow import fields as marshmallow_fields
 from werkzeug.wrappers import Response
 
 from frontdesk.attachments import sanitize_filename
@@ -18,6 +19,7 @@ from frontdesk.errors import Conflict, PermissionDenied, TooLarge, ValidationErr
 from frontdesk.models import Organization, StatusCategory, Ticket, User
 from frontdesk.permissions import SYSTEM
 from frontdesk.queries import Page, TicketFilter, comments_of, list_tickets, ticket_for_output
+from frontdesk.request_fields import request_fields
 from frontdesk.schemas import load
 from frontdesk.schemas.tickets import TicketCreateSchema
 from frontdesk.services import workflow
@@ -160,27 +162,67 @@ def colleagues_requests(uow: UnitOfWork, organization: Organization, user: User,
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> str | Response | tuple[str, int]:
-    """Submit a request: subject, description and files; errors re-render the form with the typed values."""
+    """Submit a request: subject, description, fields plugins add, and files; errors re-render the form
+    with the typed values."""
     form = {"subject": request.form.get("subject", ""), "body": request.form.get("body", "")}
+    extra = {
+        key.removeprefix("extensions."): value for key, value in request.form.items() if key.startswith("extensions.")
+    }
     if request.method == "GET":
-        return render_template("portal/new.html", form=form, errors={})
+        return new_form(form, extra, {})
     files = uploads()
     errors = check_request(form)
     if errors:
-        return render_template("portal/new.html", form=form, errors=errors), 422
+        return new_form(form, extra, errors, 422)
     try:
         with desk().action(acting_user(), source=SOURCE) as uow:
-            number = create_ticket(uow, {"subject": form["subject"], "body": form["body"]}).number
+            data = {"subject": form["subject"], "body": form["body"], "extensions": nested(extra)}
+            number = create_ticket(uow, data).number
             if files:
                 # Files belong to comments: they arrive as the request's first reply.
                 names = ", ".join(sanitize_filename(upload.filename) for upload in files)
                 add_comment(uow, number, {"body": f"Files attached to the request: {names}"}, files)
     except ValidationError as exc:
-        return render_template("portal/new.html", form=form, errors=exc.errors), 422
+        return new_form(form, extra, exc.errors, 422)
     except TooLarge as exc:
-        return render_template("portal/new.html", form=form, errors={"attachments": [exc.message]}), 413
+        return new_form(form, extra, {"attachments": [exc.message]}, 413)
     flash(f"Thank you: your request #{number} was submitted. Replies will appear here.", "success")
     return redirect(url_for("portal.request_page", number=number))
+
+
+def new_form(form: dict[str, str], extra: dict[str, str], errors: dict[str, Any], status: int = 200) -> tuple[str, int]:
+    """The request form with the fields plugins add (each with its input kind and choices)."""
+    with desk().reading(acting_user()) as uow:
+        extra_fields = []
+        for bound in request_fields(uow):
+            choices = bound.choices(uow)
+            extra_fields.append((bound, widget(bound.spec.field, choices), choices))
+    inline = ["subject", "body", "attachments", *(f"extensions.{bound.key}" for bound, _kind, _choices in extra_fields)]
+    page = render_template(
+        "portal/new.html", form=form, extra=extra, extra_fields=extra_fields, errors=errors, inline_errors=inline
+    )
+    return page, status
+
+
+def nested(values: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Form values named ``<plugin>.<field>`` as the service takes them: ``{plugin: {field: value}}``."""
+    result: dict[str, dict[str, str]] = {}
+    for key, value in values.items():
+        plugin, _, name = key.partition(".")
+        result.setdefault(plugin, {})[name] = value
+    return result
+
+
+def widget(field: Any, choices: list[tuple[str, str]]) -> str:
+    """The input a plugin's field gets: a list of its choices, a checkbox, a number, a date or text."""
+    if choices:
+        return "select"
+    kinds = {
+        marshmallow_fields.Boolean: "checkbox",
+        marshmallow_fields.Number: "number",
+        marshmallow_fields.Date: "date",
+    }
+    return next((kind for base, kind in kinds.items() if isinstance(field, base)), "text")
 
 
 def check_request(form: dict[str, str]) -> dict[str, list[str]]:

@@ -78,12 +78,31 @@ def ticket() -> None:
 @click.option("--group", help="Group (queue) that handles the ticket.")
 @click.option("--assignee", metavar="EMAIL", help="Agent who works the ticket.")
 @click.option("--cc", "ccs", multiple=True, metavar="EMAIL", help="Someone to keep informed (repeatable).")
+@click.option(
+    "--field",
+    "extra",
+    multiple=True,
+    metavar="PLUGIN.NAME=VALUE",
+    help="A field a plugin adds to requests, e.g. assets.affected=LAP-0042 (repeatable).",
+)
 @click.pass_obj
 def ticket_create(
-    state: CliState, type_: str | None, tags: tuple[str, ...], ccs: tuple[str, ...], **values: Any
+    state: CliState,
+    type_: str | None,
+    tags: tuple[str, ...],
+    ccs: tuple[str, ...],
+    extra: tuple[str, ...],
+    **values: Any,
 ) -> None:
     """Open a ticket on behalf of a requester; prints only its number."""
-    data = {**values, "type": type_, "tags": list(tags), "ccs": list(ccs)}
+    extensions: dict[str, dict[str, str]] = {}
+    for item in extra:
+        key, equals, value = item.partition("=")
+        plugin, dot, name = key.partition(".")
+        if not (equals and dot and plugin and name):
+            raise click.BadParameter(f"{item!r} is not PLUGIN.NAME=VALUE", param_hint="--field")
+        extensions.setdefault(plugin, {})[name] = value
+    data = {**values, "type": type_, "tags": list(tags), "ccs": list(ccs), "extensions": extensions}
     with state.desk.action(SYSTEM, source="cli") as uow:
         number = tickets.create_ticket(uow, data).number
     click.echo(number)

@@ -2,7 +2,7 @@
 
 from frontdesk.plugins.calls import PluginCalls
 from frontdesk.plugins.loader import ENTRY_POINT_GROUP, PluginInfo, Plugins, PluginStatus, load_plugins
-from frontdesk.plugins.types import ListColumn, NavItem
+from frontdesk.plugins.types import ListColumn, NavItem, RequestField
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -12,5 +12,6 @@ __all__ = [
     "PluginInfo",
     "PluginStatus",
     "Plugins",
+    "RequestField",
     "load_plugins",
 ]

@@ -32,3 +32,23 @@ class ListColumn:
     label: str
     cells: Callable[[Sequence[Any]], Mapping[int, Any]]
     weight: int = 100
+
+
+@dataclass(frozen=True)
+class RequestField:
+    """A field a plugin adds to the request form (portal) and to ticket creation (API, CLI, services).
+
+    ``field`` is a marshmallow field: it validates and converts the submitted value (mark it
+    ``required=True`` to make it mandatory). ``save(uow, ticket, value)`` stores the value where the
+    plugin keeps it, inside the transaction that creates the ticket. ``choices(uow)`` returns
+    ``[(value, label), ...]`` to offer a list instead of a text box. Callers send values as
+    ``"extensions": {"<plugin>": {"<name>": value}}`` (the API) or form fields ``extensions.<plugin>.<name>``.
+    """
+
+    name: str
+    label: str
+    field: Any
+    save: Callable[[Any, Any, Any], None]
+    help: str = ""
+    choices: Callable[[Any], Sequence[tuple[str, str]]] | None = None
+    weight: int = 100

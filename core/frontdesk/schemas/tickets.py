@@ -28,6 +28,12 @@ class TicketCreateSchema(Schema):
     tags = fields.List(fields.String(), load_default=list, validate=validate.Length(max=50))
     ccs = fields.List(fields.Email(), load_default=list, validate=validate.Length(max=50))
     channel = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    extensions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String()),
+        load_default=dict,
+        metadata={"description": "values of the fields plugins add: `{plugin: {field: value}}`"},
+    )
 
 
 class TicketUpdateSchema(Schema):

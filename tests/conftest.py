@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import subprocess
 import sys
@@ -60,12 +61,28 @@ def install() -> Any:
     return install_distribution
 
 
+def plugins_in(folders: list[Path]) -> list[str]:
+    """Names of the Frontdesk plugins installed in these folders (their distributions' entry points)."""
+    found = []
+    for folder in folders:
+        for entry_points in folder.glob("*.dist-info/entry_points.txt"):
+            parser = configparser.ConfigParser()
+            parser.read(entry_points)
+            found += list(parser["frontdesk"]) if parser.has_section("frontdesk") else []
+    return found
+
+
 def run_frontdesk(*args: str, instance: Path, database_url: str, path: list[Path]) -> subprocess.CompletedProcess[str]:
-    """Run the ``frontdesk`` command in a fresh process with ``path`` as the only extra install folders."""
+    """Run the ``frontdesk`` command in a fresh process with ``path`` as the only extra install folders.
+
+    The process loads the web layer and the plugins installed in ``path``; the bundled plugins
+    installed beside the core are left out, so the outcome does not depend on them.
+    """
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
         "FRONTDESK_INSTANCE": str(instance),
         "FRONTDESK_DATABASE_URL": database_url,
+        "FRONTDESK_LOAD_PLUGINS": ",".join(["webui", *plugins_in(path)]),
         "PYTHONPATH": os.pathsep.join(str(p) for p in path),
     }
     return subprocess.run(

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from frontdesk import hookimpl
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import tickets
+from frontdesk.services.plugins import disable_plugin
 
 
 class CountSchema(Schema):
@@ -56,3 +57,53 @@ def test_plugin_endpoints_are_documented_guarded_and_served(app: Any, client: An
     assert shown["extensions"] == {"stats": {"age_bucket": "fresh", "viewer_is_staff": True}}
     listed = client.get("/api/v1/tickets").json["items"][0]
     assert listed["extensions"]["stats"]["age_bucket"] == "fresh"
+
+
+class Pages:
+    """A plugin with pages and an API, both blueprints named after it, and a webhook open to other systems."""
+
+    NAME = "pages"
+
+    @hookimpl
+    def frontdesk_register_blueprints(self) -> list[Any]:
+        from flask import Blueprint as PageBlueprint
+        from flask import render_template_string, request
+
+        from frontdesk_webui.api import open_to_anonymous
+
+        pages = PageBlueprint("pages", __name__, url_prefix="/pages")
+        blp = Blueprint("pages", __name__, url_prefix="/api/v1/pages", description="Pages and their hook.")
+
+        @pages.route("/")
+        def index() -> str:
+            return render_template_string('{% extends "core:base.html" %}{% block content %}plugin page{% endblock %}')
+
+        @blp.route("/count")
+        class Count(MethodView):
+            @blp.response(200, CountSchema)
+            def get(self) -> dict[str, int]:
+                """A count for signed-in callers."""
+                return {"open": 1}
+
+        @blp.route("/hook")
+        @open_to_anonymous
+        class Hook(MethodView):
+            @blp.response(200, CountSchema)
+            def post(self) -> dict[str, int]:
+                """Called by another system that proves itself (here: a shared word)."""
+                if request.headers.get("X-Word") != "swordfish":
+                    abort(403)
+                return {"open": 2}
+
+        return [pages, blp]
+
+
+@pytest.mark.frontdesk_plugins("webui", Pages())
+def test_a_plugin_has_pages_and_an_api_and_may_open_an_endpoint(app: Any, client: Any, desk: Any) -> None:
+    assert "plugin page" in client.get("/pages/").text, "core:base.html names the core's layout"
+    assert client.get("/api/v1/pages/count").status_code == 401
+    assert client.post("/api/v1/pages/hook").status_code == 403, "open to anonymous: the view decides"
+    assert client.post("/api/v1/pages/hook", headers={"X-Word": "swordfish"}).json == {"open": 2}
+    disable_plugin(desk, SYSTEM, "pages")
+    assert client.get("/pages/").status_code == 404
+    assert client.post("/api/v1/pages/hook", headers={"X-Word": "swordfish"}).status_code == 404

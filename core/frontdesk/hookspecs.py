@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from frontdesk.models import Comment, Event, Ticket, User
     from frontdesk.notifications import NotificationChannel
     from frontdesk.permissions import Actor, Permission
-    from frontdesk.plugins.types import ListColumn, NavItem
+    from frontdesk.plugins.types import ListColumn, NavItem, RequestField
     from frontdesk.uow import UnitOfWork
 
 
@@ -165,6 +165,19 @@ def frontdesk_ticket_before_create(ticket: Ticket, actor: Actor, uow: UnitOfWork
     :param ticket: the new ticket (not yet flushed).
     :param actor: who creates it.
     :param uow: the unit of work of the action.
+    """
+
+
+@hookspec
+def frontdesk_request_fields(user: User | None) -> list[RequestField]:
+    """Return fields to ask for when someone opens a ticket: :class:`frontdesk.plugins.RequestField`.
+
+    Called when the request form is shown (portal) and when a ticket is created by any entry
+    point, which validates the submitted values with each field and calls its ``save`` inside the
+    creating transaction. Values arrive as ``extensions: {plugin: {name: value}}``; an unknown
+    name is refused.
+
+    :param user: who opens the ticket (None for the system), so fields can depend on the person.
     """
 
 
@@ -331,6 +344,20 @@ def frontdesk_slot_ticket_actions(ticket: Ticket, user: User) -> Any:
 
 
 @hookspec
+def frontdesk_slot_ticket_comment(ticket: Ticket, comment: Comment | None, user: User) -> Any:
+    """Return HTML for the foot of one message in the agent's ticket thread (e.g. how it arrived).
+
+    Called once per message shown: the opening request (``comment`` None) and each comment. An
+    implementation that needs data for every message should load it once per ticket, not per call.
+    Same return values as :func:`frontdesk_slot_ticket_sidebar`.
+
+    :param ticket: the ticket shown.
+    :param comment: the comment, or None for the ticket's opening request.
+    :param user: the agent looking at it.
+    """
+
+
+@hookspec
 def frontdesk_slot_dashboard_widgets(user: User) -> Any:
     """Return a widget for the agent dashboard: HTML for one Bootstrap column (``<section class="col-lg-4">``).
 
@@ -348,6 +375,16 @@ def frontdesk_slot_portal_request(ticket: Ticket, user: User) -> Any:
 
     :param ticket: the request shown.
     :param user: the requester (or a colleague who may see it).
+    """
+
+
+@hookspec
+def frontdesk_slot_portal_home(user: User) -> Any:
+    """Return HTML for the requester's portal start page, below their requests (e.g. "My equipment").
+
+    Same return values as :func:`frontdesk_slot_ticket_sidebar`; show only what concerns ``user``.
+
+    :param user: the requester looking at the portal.
     """
 
 

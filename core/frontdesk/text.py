@@ -1,9 +1,10 @@
-"""Turning user text into safe HTML and back into plain text (for search, CLI and mail)."""
+"""Turning user text into safe HTML and back into plain text (for search, CLI and mail), and into safe CSV cells."""
 
 from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import nh3
 
@@ -38,3 +39,25 @@ def html_to_text(markup: str) -> str:
     text = html.unescape(nh3.clean(spaced, tags=set()))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV export that spreadsheets show as text and never run as a formula.
+
+    Such a text gets a leading quote (as does one that already starts with a quote, so that
+    :func:`from_csv_cell` can tell the two apart).
+    """
+    if isinstance(value, str) and value.startswith((*FORMULA_PREFIXES, "'")):
+        return "'" + value
+    return value
+
+
+def from_csv_cell(text: str) -> str:
+    """An imported CSV cell as it was before :func:`csv_cell` protected it, so exports import back unchanged."""
+    if text.startswith("'") and text[1:].startswith((*FORMULA_PREFIXES, "'")):
+        return text[1:]
+    return text

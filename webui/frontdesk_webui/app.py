@@ -9,6 +9,7 @@ from flask import Flask, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, PrefixLoader
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -86,32 +87,45 @@ def configure_plugin_state(app: Flask, desk: Desk) -> None:
         if time.monotonic() - refreshed_at[0] >= PLUGIN_STATE_INTERVAL:
             desk.refresh_plugin_state()
             refreshed_at[0] = time.monotonic()
-        if request.blueprint in desk.plugins.calls.muted:
+        if app.extensions["frontdesk_blueprint_plugins"].get(request.blueprint) in desk.plugins.calls.muted:
             abort(404)
 
 
 def configure_blueprints(app: Flask, desk: Desk, api: DeskApi) -> None:
     """Mount the core pages, then every blueprint a plugin returns (named after that plugin).
 
-    flask-smorest blueprints join the API document; plain Flask blueprints serve pages.
+    flask-smorest blueprints join the API document; plain Flask blueprints serve pages. A plugin with
+    both registers its API blueprint as ``<name>_api`` (Flask needs unique names; endpoints differ).
     """
     for blueprint in (views.bp, agent.bp, agent_macros.bp, portal.bp, admin.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    owners: dict[str, str] = app.extensions.setdefault("frontdesk_blueprint_plugins", {})
     for plugin_name, blueprints in desk.plugins.calls.per_plugin("frontdesk_register_blueprints").items():
+        has_pages = any(not isinstance(blueprint, SmorestBlueprint) for blueprint in blueprints)
         for blueprint in blueprints:
             if blueprint.name != plugin_name:
                 raise FrontdeskError(
                     f"plugin {plugin_name!r} returned blueprint {blueprint.name!r}; name it {plugin_name!r}"
                 )
             if isinstance(blueprint, SmorestBlueprint):
-                register_api_blueprint(api, blueprint)
+                name = f"{plugin_name}_api" if has_pages else plugin_name
+                register_api_blueprint(api, blueprint, name)
             else:
+                name = plugin_name
                 app.register_blueprint(blueprint)
+            owners[name] = plugin_name
 
 
 def configure_templates(app: Flask, desk: Desk) -> None:
-    """Template globals: the navigation for the current user."""
+    """Template globals (the navigation for the current user), and ``core:`` naming the core's own templates.
+
+    A plugin template can ``{% extends "core:base.html" %}`` without its own ``base.html`` shadowing it.
+    """
     from flask_login import current_user
+
+    own = app.jinja_loader
+    if own is not None:
+        app.jinja_loader = ChoiceLoader([own, PrefixLoader({"core": own}, delimiter=":")])  # type: ignore[method-assign]
 
     def nav_items() -> list[Any]:
         user = current_user if current_user.is_authenticated else None

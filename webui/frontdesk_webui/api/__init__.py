@@ -72,7 +72,7 @@ def configure(app: Flask) -> DeskApi:
 
     @app.before_request
     def api_needs_a_user() -> None:
-        if request.blueprint in api.closed_blueprints:
+        if request.blueprint in api.closed_blueprints and not _open(app.view_functions.get(request.endpoint)):
             signed_in_only()
 
     modules = (
@@ -94,7 +94,21 @@ def configure(app: Flask) -> DeskApi:
     return api
 
 
-def register(api: DeskApi, blueprint: Blueprint) -> None:
-    """Add an API blueprint (core or plugin): documented, and closed to anonymous callers."""
-    api.closed_blueprints.add(blueprint.name)
-    api.register_blueprint(blueprint)
+def register(api: DeskApi, blueprint: Blueprint, name: str | None = None) -> None:
+    """Add an API blueprint (core or plugin) as ``name`` (default: its own): documented, closed to anonymous calls."""
+    api.closed_blueprints.add(name or blueprint.name)
+    api.register_blueprint(blueprint, **({"name": name} if name else {}))
+
+
+def open_to_anonymous(view: Any) -> Any:
+    """Mark an API view (function or ``MethodView`` class) that authenticates its callers itself.
+
+    For endpoints called by other systems with their own proof, such as a webhook signed with a
+    shared secret: the view must refuse unproven calls itself (401/403).
+    """
+    view.open_to_anonymous = True
+    return view
+
+
+def _open(view: Any) -> bool:
+    return bool(getattr(getattr(view, "view_class", view), "open_to_anonymous", False))

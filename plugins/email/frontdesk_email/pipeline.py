@@ -1,0 +1,531 @@
+"""The one inbound pipeline every path (IMAP, MTA pipe, import, SMTP, webhook) feeds.
+
+``ingest`` first records the message (dedupe key, raw bytes) in its own transaction, then
+processes it in a second one: parse, classify, identify the sender, thread, route, and create a
+ticket or append a comment, writing what it decided onto the message row in that same
+transaction. A message recorded but not processed (a crash in between) is completed by the next
+delivery of the same message; one already processed is answered as a duplicate. So the same
+message arriving twice, or a batch killed and restarted, never files anything twice.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError as MarshmallowError
+from marshmallow import validate
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from frontdesk.access import visible_tickets
+from frontdesk.db import utcnow
+from frontdesk.desk import Desk
+from frontdesk.errors import FrontdeskError
+from frontdesk.models import Comment, Ticket, User
+from frontdesk.permissions import SYSTEM
+from frontdesk.services.comments import add_comment
+from frontdesk.services.links import link_tickets
+from frontdesk.services.plugins import get_settings
+from frontdesk.services.tickets import create_ticket, user_by_email
+from frontdesk.storage import Upload
+from frontdesk.uow import UnitOfWork
+from frontdesk_email import classify as classification
+from frontdesk_email import thread, tokens
+from frontdesk_email.models import InboundMessage, Mailbox, ThreadReference
+from frontdesk_email.parse import Limits, ParsedMessage, Quarantine, envelope, parse, returned_message_id
+
+log = logging.getLogger("frontdesk.email.pipeline")
+
+SOURCE = "email"
+RECEIVED, PROCESSED, REVIEW, REJECTED, QUARANTINED, FAILED = (
+    "received",
+    "processed",
+    "review",
+    "rejected",
+    "quarantined",
+    "failed",
+)
+CREATED, APPENDED, LINKED, DISCARDED = "created", "appended", "linked", "discarded"
+MAX_SUBJECT = 250
+MAX_BODY = 200_000
+NO_SUBJECT = "(no subject)"
+MAX_CCS = 10
+_EMAIL = validate.Email()
+
+
+class TransientError(Exception):
+    """The desk could not record or process the message now (database or storage unavailable): retry later."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one inbound message.
+
+    ``status``: processed, review, rejected, quarantined, failed (recorded, processing raised; see
+    the failed list), or duplicate (delivered before; the other fields describe the first delivery).
+    ``outcome``: created, appended, linked (a follow-up of a closed ticket), discarded, or None.
+    """
+
+    status: str
+    outcome: str | None = None
+    ticket_number: int | None = None
+    comment_id: int | None = None
+    reason: str | None = None
+    message_row_id: int | None = None
+
+    @classmethod
+    def of(cls, row: InboundMessage, *, duplicate: bool = False) -> Outcome:
+        return cls(
+            status="duplicate" if duplicate else row.status,
+            outcome=row.outcome,
+            ticket_number=row.ticket_id,
+            comment_id=row.comment_id,
+            reason=row.reason,
+            message_row_id=row.id,
+        )
+
+
+@contextmanager
+def _transient() -> Iterator[None]:
+    """Turn lost connections, locked databases and storage failures into :class:`TransientError`."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise TransientError(f"database unavailable: {exc.orig or exc}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise TransientError(f"database connection lost: {exc.orig or exc}") from exc
+        raise
+    except OSError as exc:
+        raise TransientError(f"storage unavailable: {exc}") from exc
+
+
+def ingest(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None = None) -> Outcome:
+    """Record and process one raw message; committed before returning, so the caller may then acknowledge it.
+
+    Raises :class:`TransientError` only when nothing could be recorded or processed (the source
+    should keep the message and deliver it again); every other problem ends in a recorded status.
+    """
+    row_id, known = _record(desk, raw, source=source, mailbox_id=mailbox_id)
+    if known is not None:
+        return known
+    return process(desk, row_id, raw=raw)
+
+
+_KNOWN = (
+    InboundMessage.id,
+    InboundMessage.status,
+    InboundMessage.outcome,
+    InboundMessage.ticket_id,
+    InboundMessage.comment_id,
+    InboundMessage.reason,
+)
+
+
+def _known(session: Any, dedupe_key: str) -> tuple[int, Outcome | None] | None:
+    """The row already recorded under this key, and its outcome unless it still waits to be processed."""
+    found = session.execute(select(*_KNOWN).where(InboundMessage.dedupe_key == dedupe_key)).first()
+    if found is None:
+        return None
+    row_id, status, outcome, ticket, comment, reason = found
+    if status == RECEIVED:
+        return row_id, None
+    return row_id, Outcome("duplicate", outcome, ticket, comment, reason, row_id)
+
+
+def _record(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None) -> tuple[int, Outcome | None]:
+    """The message's row id, and its outcome when an earlier delivery already processed it."""
+    found = envelope(raw)
+    with _transient():
+        with desk.db.reading() as session:
+            known = _known(session, found.dedupe_key)
+        if known is not None:
+            return known
+        stored = desk.storage.save(io.BytesIO(raw), max_size=len(raw) + 1)
+        values = {
+            "dedupe_key": found.dedupe_key,
+            "mailbox_id": mailbox_id,
+            "source": source[:20],
+            "message_id": found.message_id,
+            "sender": found.sender,
+            "subject": found.subject,
+            "size": len(raw),
+            "raw_key": stored.key,
+            "status": RECEIVED,
+            "decision": {},
+            "attempts": 0,
+            "received_at": utcnow(),
+        }
+        try:
+            with desk.db.transaction() as session:
+                return session.scalar(insert(InboundMessage).values(values).returning(InboundMessage.id)), None
+        except IntegrityError:  # delivered twice at the same moment: the other delivery's row wins
+            desk.storage.delete(stored.key)
+            with desk.db.reading() as session:
+                known = _known(session, found.dedupe_key)
+            if known is None:
+                raise
+            return known
+
+
+def load_raw(desk: Desk, row: InboundMessage) -> bytes:
+    """The raw bytes of a recorded message (empty when they were never stored)."""
+    if not row.raw_key:
+        return b""
+    with desk.storage.open(row.raw_key) as stream:
+        return stream.read()
+
+
+def process(desk: Desk, row_id: int, *, raw: bytes | None = None) -> Outcome:
+    """Process a recorded message (status ``received``) exactly once; see :func:`ingest`."""
+    try:
+        with _transient(), desk.action(SYSTEM, source=SOURCE) as uow:
+            claimed = uow.session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == row_id, InboundMessage.status == RECEIVED)
+                .values(attempts=InboundMessage.attempts + 1)
+            )
+            row = uow.session.get(InboundMessage, row_id, populate_existing=True)
+            if row is None:
+                raise LookupError(f"no inbound message {row_id}")
+            if claimed.rowcount == 0:  # processed meanwhile by another delivery of the same message
+                return Outcome.of(row, duplicate=True)
+            row.processed_at = utcnow()
+            _run(uow, row, raw if raw is not None else load_raw(desk, row))
+            outcome = Outcome.of(row)
+    except TransientError:
+        raise
+    except Exception as exc:
+        log.exception("inbound message %s failed", row_id)
+        return _fail(desk, row_id, f"{type(exc).__name__}: {exc}")
+    return outcome
+
+
+def _fail(desk: Desk, row_id: int, reason: str) -> Outcome:
+    with _transient(), desk.db.transaction() as session:
+        row = session.get(InboundMessage, row_id)
+        if row is None:
+            raise TransientError(f"inbound message {row_id} vanished")
+        row.status, row.reason, row.processed_at = FAILED, reason[:2000], utcnow()
+        row.attempts += 1
+        return Outcome.of(row)
+
+
+@dataclass
+class Context:
+    """One message on its way through the stages, and what the stages decided so far."""
+
+    uow: UnitOfWork
+    row: InboundMessage
+    message: ParsedMessage
+    settings: dict[str, Any]
+    mailbox: Mailbox | None
+    kind: classification.Classification
+    decision: dict[str, Any]
+    own: set[str]
+
+    def finish(self, status: str, *, outcome: str | None = None, reason: str | None = None) -> None:
+        """Write the result onto the message row (in the processing transaction)."""
+        self.row.status, self.row.outcome, self.row.reason = status, outcome, reason
+        self.decision["status"] = status
+        if outcome:
+            self.decision["outcome"] = outcome
+        if reason:
+            self.decision["reason"] = reason
+        self.row.decision = dict(self.decision)
+
+
+def email_settings(uow: UnitOfWork) -> dict[str, Any]:
+    """The email plugin's effective settings."""
+    return get_settings(uow, "email")
+
+
+def own_addresses(uow: UnitOfWork, settings: dict[str, Any]) -> set[str]:
+    """The desk's own addresses (every mailbox, the fallback sender): mail from them is a loop."""
+    addresses = {address.lower() for address in uow.session.scalars(select(Mailbox.address))}
+    if settings.get("from_address"):
+        addresses.add(settings["from_address"].lower())
+    return addresses
+
+
+def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes) -> None:
+    settings = email_settings(uow)
+    mailbox = uow.session.get(Mailbox, row.mailbox_id) if row.mailbox_id else None
+    limits = Limits(settings["max_message_bytes"], settings["max_parts"], settings["max_depth"])
+    decision: dict[str, Any] = {"mailbox": mailbox.address if mailbox else None, "source": row.source}
+    try:
+        message = parse(raw, limits, allow_remote_images=settings["load_remote_images"])
+    except Quarantine as exc:
+        row.status, row.reason, row.decision = QUARANTINED, exc.reason, {**decision, "status": QUARANTINED}
+        return
+    own = own_addresses(uow, settings)
+    kind = uow.desk.plugins.calls.first("frontdesk_email_classify", message=message, own_addresses=own)
+    decision["classification"] = kind.as_dict()
+    decision["suppress_autoreply"] = kind.suppress_autoreply
+    decision["no_reopen"] = kind.no_reopen
+    context = Context(uow, row, message, settings, mailbox, kind, decision, own)
+    run_stages(context)
+
+
+def run_stages(context: Context) -> None:
+    """Sender, threading, routing and the write: the stages after parsing and classification."""
+    message, kind = context.message, context.kind
+    if kind.kind == classification.OWN_LOOP:
+        return context.finish(REJECTED, reason="mail from the desk's own address (mail loop)")
+    verdict = _thread(context)
+    if kind.kind == classification.BOUNCE:
+        returned = returned_message_id(message)
+        if returned:  # the outbound side can tell which of its mails failed
+            context.decision["bounce_of"] = returned
+        number = tokens.ticket_of_message_id(_key(context), returned) if returned else None
+        context.row.ticket_id = thread.decide(context.uow, _clues(number, returned)).ticket or verdict.ticket
+        return context.finish(REJECTED, reason="delivery failure report (bounce): " + "; ".join(kind.signals))
+    if message.from_address is None:
+        return context.finish(REJECTED, reason="no valid sender address in From")
+    sender = user_by_email(context.uow, message.from_address)
+    context.decision["sender"] = {"address": message.from_address, "known": sender is not None}
+    if sender is not None and not sender.active:
+        return context.finish(REJECTED, reason=f"the sender {message.from_address} is deactivated")
+    try:
+        with context.uow.session.begin_nested():
+            _write(context, verdict, sender)
+    except FrontdeskError as exc:
+        context.row.ticket_id = context.row.comment_id = None
+        context.finish(REJECTED, reason=f"refused by the desk: {exc.message}")
+
+
+def _key(context: Context) -> bytes:
+    return tokens.threading_key(context.uow.desk.config.secret_key or "")
+
+
+def _clues(number: int | None, returned: str | None) -> list[thread.Evidence]:
+    if number is None:
+        return []
+    return [thread.Evidence(number, thread.SIGNED_REFERENCES, "returned_message", f"the report returns {returned}")]
+
+
+def _thread(context: Context) -> thread.Verdict:
+    evidence = thread.gather(context.uow, context.message, _key(context))
+    evidence += context.uow.desk.plugins.calls.collect(
+        "frontdesk_email_thread_evidence", uow=context.uow, message=context.message
+    )
+    verdict = thread.decide(context.uow, evidence)
+    context.decision["thread"] = verdict.as_dict()
+    return verdict
+
+
+def participant_role(uow: UnitOfWork, ticket: Ticket, user: User | None) -> str | None:
+    """How ``user`` takes part in ``ticket`` (requester, cc, agent), or None for an outsider."""
+    if user is None or not user.active:
+        return None
+    if user.id == ticket.requester_id:
+        return "requester"
+    if any(cc.id == user.id for cc in ticket.ccs):
+        return "cc"
+    if user.is_staff:
+        visible = uow.session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, visible_tickets(user)))
+        return "agent" if visible is not None else None
+    return None
+
+
+def _write(context: Context, verdict: thread.Verdict, sender: User | None) -> None:
+    uow, message, decision = context.uow, context.message, context.decision
+    if verdict.ticket is None:
+        if sender is None and not context.settings["create_requesters"]:
+            return context.finish(REJECTED, reason=f"unknown sender {message.from_address} (create_requesters is off)")
+        ticket = open_ticket(uow, message, context.mailbox, context.settings, decision, ccs=_copied(context))
+        return _filed(context, ticket, None, CREATED)
+    ticket = uow.session.get(Ticket, verdict.ticket)
+    assert ticket is not None  # decide() only names existing tickets
+    role = participant_role(uow, ticket, sender)
+    decision["participant"] = role
+    if role is None:
+        context.row.ticket_id = ticket.id
+        if context.kind.no_reopen:  # an out-of-office from a stranger is not worth an agent's time
+            reason = f"automatic message from {message.from_address}, not a participant of ticket #{ticket.number}"
+            return context.finish(REJECTED, reason=reason)
+        return context.finish(
+            REVIEW,
+            reason=f"{message.from_address} is not a participant of ticket #{ticket.number}; an agent decides",
+        )
+    if ticket.is_closed:
+        policy = context.settings["closed_ticket_policy"]
+        decision["closed_ticket_policy"] = policy
+        if policy == "reject":
+            context.row.ticket_id = ticket.id
+            return context.finish(REJECTED, reason=f"ticket #{ticket.number} is closed (policy: reject)")
+        if policy == "reopen":  # closed tickets are read-only in the desk: the follow-up carries on
+            decision["policy_note"] = "closed tickets cannot change; a linked follow-up was opened instead"
+        follow_up = open_ticket(uow, message, context.mailbox, context.settings, decision, follow_up_of=ticket)
+        return _filed(context, follow_up, None, LINKED)
+    assert sender is not None  # a participant is a known user
+    comment = append_message(uow, ticket, message, sender, context.kind, context.settings, decision)
+    _filed(context, ticket, comment, APPENDED)
+
+
+def _copied(context: Context) -> list[str]:
+    """The people a person's new mail was also sent to: they become CCs, so a reply-all of theirs threads."""
+    message = context.message
+    # Without its own addresses the desk could not tell itself from the people copied.
+    if not context.own or context.kind.kind != classification.PERSON or not context.settings["create_requesters"]:
+        return []
+    ours = context.own | set(message.delivered_to)
+    copied = []
+    for address in [*message.to, *message.cc]:
+        if address == message.from_address or tokens.untagged(address) in ours:
+            continue
+        try:
+            _EMAIL(address)
+        except MarshmallowError:
+            continue
+        copied.append(address)
+    if copied:
+        context.decision["ccs"] = copied[:MAX_CCS]
+    return copied[:MAX_CCS]
+
+
+def _filed(context: Context, ticket: Ticket, comment: Comment | None, outcome: str) -> None:
+    remember_reference(context.uow, context.message.message_id, ticket.id)
+    context.row.ticket_id, context.row.comment_id = ticket.id, comment.id if comment else None
+    context.finish(PROCESSED, outcome=outcome)
+
+
+def remember_reference(uow: UnitOfWork, message_id: str | None, ticket_id: int) -> None:
+    """File the message's Message-ID under the ticket, so later mail quoting it threads here."""
+    if not message_id:
+        return
+    insert = pg_insert if uow.desk.db.backend == "postgresql" else sqlite_insert
+    uow.session.execute(
+        insert(ThreadReference)
+        .values(
+            message_id=message_id,
+            digest=thread.digest(message_id),
+            ticket_id=ticket_id,
+            direction="in",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def _uploads(
+    message: ParsedMessage, settings: dict[str, Any], uow: UnitOfWork, decision: dict[str, Any]
+) -> list[Upload]:
+    """The files to store, within the limits; those left out are listed in the decision and the comment."""
+    config = uow.desk.config
+    max_count = min(settings["max_attachments"], config.max_attachments_per_comment)
+    max_size = min(settings["max_attachment_bytes"], config.max_attachment_bytes)
+    kept, skipped = [], []
+    for part in message.parts:
+        if len(part.data) > max_size:
+            skipped.append({"filename": part.filename, "size": len(part.data), "reason": f"over {max_size} bytes"})
+        elif len(kept) >= max_count:
+            skipped.append({"filename": part.filename, "size": len(part.data), "reason": f"over {max_count} files"})
+        else:
+            kept.append(Upload(part.filename, io.BytesIO(part.data)))
+    if skipped:
+        decision["attachments_skipped"] = skipped
+    return kept
+
+
+def _skipped_note(decision: dict[str, Any]) -> str:
+    lines = [
+        f"[attachment {item['filename']!r} ({item['size']} bytes) not stored: {item['reason']}]"
+        for item in decision.get("attachments_skipped", [])
+    ]
+    return "\n".join(lines)
+
+
+def _body(text: str, decision: dict[str, Any]) -> str:
+    body = text[:MAX_BODY] + ("\n[message shortened]" if len(text) > MAX_BODY else "")
+    note = _skipped_note(decision)
+    body = f"{body}\n\n{note}" if note else body
+    return body if body.strip() else "(no text)"
+
+
+def open_ticket(
+    uow: UnitOfWork,
+    message: ParsedMessage,
+    mailbox: Mailbox | None,
+    settings: dict[str, Any],
+    decision: dict[str, Any],
+    *,
+    follow_up_of: Ticket | None = None,
+    ccs: Sequence[str] = (),
+) -> Ticket:
+    """A new ticket from ``message`` (requester: the sender, created when unknown), filed by the system.
+
+    Files go on a first comment by the requester, since a ticket's description carries none.
+    """
+    group = uow.desk.plugins.calls.first("frontdesk_email_route", uow=uow, message=message, mailbox=mailbox)
+    decision["group"] = group
+    uploads = _uploads(message, settings, uow, decision)
+
+    def file() -> Ticket:
+        ticket = create_ticket(
+            uow,
+            {
+                "subject": (message.subject.strip() or NO_SUBJECT)[:MAX_SUBJECT],
+                "body": _body(message.text, decision),
+                "requester": message.from_address,
+                "requester_name": (message.from_name or "")[:200] or None,
+                "group": group,
+                "channel": SOURCE,
+                "ccs": list(ccs),
+            },
+        )
+        if follow_up_of is not None:
+            link_tickets(uow, ticket.number, follow_up_of.number, "related")
+            decision["follow_up_of"] = follow_up_of.number
+        return ticket
+
+    # The desk files mail tickets (it may set the group); the sender becomes their requester.
+    ticket: Ticket = _as_actor(uow, SYSTEM, file)
+    if uploads:
+        files = {"body": "Files sent with the request."}
+        _as_actor(uow, ticket.requester, lambda: add_comment(uow, ticket.number, files, uploads))
+    return ticket
+
+
+def _as_actor(uow: UnitOfWork, actor: Any, action: Any) -> Any:
+    """Run ``action`` with ``actor`` acting in this unit of work: mail is written as its sender."""
+    acting = uow.actor
+    uow.actor = actor
+    try:
+        return action()
+    finally:
+        uow.actor = acting
+
+
+def append_message(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    message: ParsedMessage,
+    sender: User,
+    kind: classification.Classification,
+    settings: dict[str, Any],
+    decision: dict[str, Any],
+) -> Comment:
+    """Add ``message`` to ``ticket``: a public reply by its sender (quoted history stripped).
+
+    Automatic mail (auto-replies, lists, bulk) becomes an internal note by the system instead, so
+    it neither reopens the ticket nor reaches the requester.
+    """
+    uploads = _uploads(message, settings, uow, decision)
+    visible = message.visible_text
+    decision["stripped"] = len(visible) < len(message.text)
+    if kind.no_reopen:
+        body = f"Automatic message from {message.from_address} ({'; '.join(kind.signals)}):\n\n{visible}"
+        return _as_actor(
+            uow,
+            SYSTEM,
+            lambda: add_comment(uow, ticket.number, {"body": _body(body, decision), "public": False}, uploads),
+        )
+    return _as_actor(uow, sender, lambda: add_comment(uow, ticket.number, {"body": _body(visible, decision)}, uploads))

@@ -1,0 +1,147 @@
+"""The SLA in the web interface and API: list column, dashboard widget, validation errors, reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from frontdesk_sla import tracking
+from sqlalchemy import event
+
+from frontdesk.desk import Desk
+from frontdesk.permissions import SYSTEM
+from frontdesk.services import tickets
+
+
+def sign_in(app: Any, client: Any, make_user: Any, role: str = "agent") -> None:
+    make_user(email=f"{role}@example.com", role=role, all_groups=True)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client.post("/login", data={"email": f"{role}@example.com", "password": "password123"})
+
+
+def new_tickets(desk: Desk, count: int, **values: Any) -> list[Any]:
+    made = []
+    for n in range(count):
+        with desk.action(SYSTEM, source="test") as uow:
+            made.append(
+                tickets.create_ticket(uow, {"subject": f"Ticket {n}", "requester": "rita@example.com", **values})
+            )
+    return made
+
+
+def count_clock_queries(desk: Desk) -> Any:
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "sla_clocks" in statement:
+            statements.append(statement)
+
+    event.listen(desk.db.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_list_column_shows_time_left_colour_coded_in_one_query(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    made = new_tickets(desk, 3) + new_tickets(desk, 2, priority="urgent")
+    with desk.action(SYSTEM, source="test") as uow:  # the urgent ones are overdue an hour and a half later
+        tracking.recompute_ticket(uow, made[-1].id, now=made[-1].created_at + timedelta(minutes=90))
+    sign_in(app, client, make_user)
+    statements = count_clock_queries(desk)
+    page = client.get("/agent/views/all")
+    assert page.status_code == 200
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    html = page.get_data(as_text=True)
+    assert html.count('data-sla-state="ok"') == 4
+    assert html.count('data-sla-state="breached"') == 1
+
+
+def test_ticket_api_lists_load_clocks_once_per_page(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    new_tickets(desk, 4)
+    sign_in(app, client, make_user)
+    statements = count_clock_queries(desk)
+    listed = client.get("/api/v1/tickets").json["items"]
+    assert [item["extensions"]["sla"]["state"] for item in listed] == ["ok"] * 4
+    assert len(statements) == 1
+
+
+def test_dashboard_lists_clocks_due_soonest(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    new_tickets(desk, 1)
+    new_tickets(desk, 1, priority="urgent", subject="Server down")
+    sign_in(app, client, make_user)
+    html = client.get("/agent/dashboard").get_data(as_text=True)
+    widget = html[html.index('id="sla-due-soonest"') :]
+    assert widget.index("Server down") < widget.index("Ticket 0"), "the urgent ticket is due first"
+
+
+def test_api_validation_errors_name_the_field(app: Any, client: Any, make_user: Any) -> None:
+    sign_in(app, client, make_user, role="admin")
+    bad = client.post("/api/v1/sla/calendars", json={"name": "X", "timezone": "Nowhere/Else", "hours": ["mon 9-5"]})
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"timezone", "hours"}
+    calendar = {"name": "Office", "timezone": "Europe/Berlin", "hours": ["mon-fri 09:00-17:00"], "holidays": ["DE-BY"]}
+    assert client.post("/api/v1/sla/calendars", json=calendar).status_code == 201
+    policy = {"name": "P", "targets": [{"priority": "normal", "metric": "first_response", "minutes": 60}]}
+    refused = client.post("/api/v1/sla/policies", json=policy)
+    assert refused.status_code == 422
+    assert "calendar" in refused.json["errors"]
+    assert client.post("/api/v1/sla/policies", json=dict(policy, calendar="Office")).status_code == 201
+    due = client.get(
+        "/api/v1/sla/due", query_string={"calendar": "Office", "start": "2026-04-03T10:00:00+02:00", "minutes": 60}
+    )
+    assert due.json["due_local"] == "2026-04-07T10:00:00+02:00"  # Good Friday and Easter Monday
+    assert client.post("/api/v1/sla/calendars", json="nope").status_code == 422
+
+
+def test_compliance_report_counts_met_and_breached_clocks(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    made = new_tickets(desk, 2, priority="urgent")
+    with desk.action(SYSTEM, source="test") as uow:
+        tracking.recompute_ticket(uow, made[0].id, now=made[0].created_at + timedelta(hours=3))
+    sign_in(app, client, make_user)
+    agent_reply = {"body": "Looking", "public": True}
+    client.post(f"/api/v1/tickets/{made[1].id}/comments", json=agent_reply)
+    with desk.action(SYSTEM, source="test") as uow:
+        tracking.scan(uow, now=made[0].created_at + timedelta(hours=3))
+        tickets.update_ticket(uow, made[0].id, {"status": "solved"})
+    rows = client.get("/api/v1/sla/reports/compliance", query_string={"by": "priority"}).json
+    first = next(row for row in rows if row["metric"] == "first_response")
+    assert (first["key"], first["clocks"], first["met"], first["compliance"]) == ("urgent", 2, 1, 50.0)
+    csv = client.get("/sla/report.csv", query_string={"by": "policy"}).get_data(as_text=True)
+    assert csv.splitlines()[0] == "key,metric,clocks,met,compliance,median_minutes,p90_minutes"
+    assert "Standard,first_response,2,1,50.0" in csv
+    assert "50.0%" in client.get("/sla/", query_string={"by": "priority"}).get_data(as_text=True)
+
+
+def test_admin_edits_definitions_as_yaml_all_or_nothing(app: Any, client: Any, make_user: Any) -> None:
+    sign_in(app, client, make_user, role="admin")
+    good = "calendars:\n- name: Office\n  timezone: Europe/Berlin\n  hours: [mon-fri 09:00-17:00]\npolicies: []\n"
+    bad = good.replace("policies: []", "policies:\n- name: P\n  calendar: Nowhere\n  targets: []\n")
+    refused = client.post("/sla/definitions", data={"document": bad})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Nothing saved" in html
+    assert "Nowhere" in html, "the refused document stays in the editor"
+    assert "No calendars yet." in html
+    saved = client.post("/sla/definitions", data={"document": good})
+    assert saved.status_code == 302
+    page = client.get("/sla/").get_data(as_text=True)
+    assert "mon-fri 09:00-17:00" in page
+    assert "Saved 1 calendar(s) and 0 policies." in page
+
+
+def test_admin_adds_a_calendar_with_the_form(app: Any, client: Any, make_user: Any) -> None:
+    sign_in(app, client, make_user, role="admin")
+    form = {"name": "Support", "timezone": "America/New_York", "hours": "mon-fri 09:00-17:00\nsat 10:00-12:00"}
+    refused = client.post("/sla/calendars", data=dict(form, holidays="US-XX"))
+    assert refused.status_code == 422
+    assert "Calendar not saved" in refused.get_data(as_text=True)
+    assert client.post("/sla/calendars", data=dict(form, holidays="US-NY", closed="2026-12-24")).status_code == 302
+    shown = client.get("/api/v1/sla/calendars/Support").json
+    assert shown["hours"] == ["mon-fri 09:00-17:00", "sat 10:00-12:00"]
+    assert (shown["holidays"], shown["closed"]) == (["US-NY"], ["2026-12-24"])

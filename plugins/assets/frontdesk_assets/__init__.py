@@ -1,0 +1,1 @@
+"""Asset management and CMDB for Frontdesk."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, true, tuple_
+from sqlalchemy import Select, and_, case, func, or_, select, text, true, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from frontdesk import search
@@ -178,12 +178,15 @@ def list_tickets(
     The cursor names the last row shown, so pages never skip or repeat rows when tickets are
     added meanwhile, and deep pages cost as little as the first.
     """
-    if sort not in SORTS:
-        raise ValidationError({"sort": [f"sort by one of: {', '.join(SORTS)}"]})
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError({"limit": [f"between 1 and {MAX_PAGE}"]})
     if sort == "relevance":
         return _list_by_relevance(uow, filters, cursor, limit)
+    if sort not in SORTS:
+        plugin_sort = plugin_sorts(uow).get(sort)
+        if plugin_sort is None:
+            raise ValidationError({"sort": [f"sort by one of: {', '.join([*SORTS, *plugin_sorts(uow)])}"]})
+        return _list_by_plugin_sort(uow, filters, plugin_sort(), cursor, limit)
     columns = [*SORTS[sort], Ticket.id]
     query = _filtered(uow, filters)
     if sort == "priority":
@@ -210,6 +213,51 @@ def list_tickets(
     last = items[-1]
     values = [last.priority.rank if column is Priority.rank else getattr(last, column.key) for column in columns]
     return Page(items, _encode(values))
+
+
+def plugin_sorts(uow: UnitOfWork) -> dict[str, Any]:
+    """Orders plugins' list columns offer (``ListColumn.sort``), by name: ``<plugin>.<column key>``."""
+    user = uow.actor if isinstance(uow.actor, User) else None
+    return {
+        f"{plugin}.{column.key}": column.sort
+        for plugin, columns in uow.desk.plugins.calls.each("frontdesk_ticket_list_columns", user=user)
+        for column in columns
+        if column.sort is not None
+    }
+
+
+def _list_by_plugin_sort(uow: UnitOfWork, filters: TicketFilter, key: Any, cursor: str | None, limit: int) -> Page:
+    """Tickets in ascending order of a plugin's expression, those without a value last, then by number.
+
+    The cursor holds whether the last row had a value, the value and the ticket id.
+    """
+    missing = case((key.is_(None), 1), else_=0)
+    query = _filtered(uow, filters)
+    if cursor:
+        had_none, value, last_id = _decode_plugin_cursor(cursor, key)
+        if had_none:
+            query = query.where(key.is_(None), Ticket.id > last_id)
+        else:
+            query = query.where(or_(key.is_(None), key > value, and_(key == value, Ticket.id > last_id)))
+    query = query.order_by(missing, key, Ticket.id).limit(limit + 1).with_only_columns(Ticket.id, key)
+    ids_and_keys = [(ticket_id, value) for ticket_id, value in uow.session.execute(query)]
+    wanted = [ticket_id for ticket_id, _value in ids_and_keys]
+    found = {t.id: t for t in uow.session.scalars(select(Ticket).where(Ticket.id.in_(wanted)).options(*TICKET_LOADS))}
+    items = [found[ticket_id] for ticket_id, _value in ids_and_keys[:limit]]
+    if len(ids_and_keys) <= limit:
+        return Page(items, None)
+    last_id, value = ids_and_keys[limit - 1]
+    return Page(items, _encode([value is None, value, last_id]))
+
+
+def _decode_plugin_cursor(cursor: str, key: Any) -> tuple[bool, Any, int]:
+    try:
+        had_none, value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(key.type, UTCDateTime) and value is not None:
+            value = datetime.fromisoformat(value)
+        return bool(had_none), value, int(last_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"cursor": ["not a cursor this desk handed out for this sort"]}) from exc
 
 
 def _list_by_relevance(uow: UnitOfWork, filters: TicketFilter, cursor: str | None, limit: int) -> Page:

@@ -6,6 +6,7 @@ permissions are the queries' business (an agent only ever sees tickets ``visible
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -190,9 +191,10 @@ class ListState:
             cursor=args.get("cursor", "").strip()[:1000],
         )
 
-    def sort_for(self, view: View) -> str:
-        """The list's order: the one asked for, else relevance when searching, else the view's own."""
-        if self.sort in SORTS or (self.sort == "relevance" and self.q):
+    def sort_for(self, view: View, offered: Collection[str] = ()) -> str:
+        """The list's order: the one asked for (``offered`` adds plugins' orders), else relevance when
+        searching, else the view's own."""
+        if self.sort in SORTS or self.sort in offered or (self.sort == "relevance" and self.q):
             return self.sort
         return "relevance" if self.q else view.sort
 
@@ -215,7 +217,7 @@ class ListState:
 
 def list_page(uow: UnitOfWork, view: View, state: ListState) -> dict[str, Any]:
     """One page of a view's list, with search snippets when searching, and what its forms offer."""
-    sort = state.sort_for(view)
+    sort = state.sort_for(view, queries.plugin_sorts(uow))
     page = queries.list_tickets(uow, state.filters(view), sort=sort, cursor=state.cursor or None, limit=PAGE_SIZE)
     snippets = search.snippets(uow, state.q, [ticket.id for ticket in page.items]) if state.q else {}
     next_url = view.url(**state.params(), cursor=page.next_cursor) if page.next_cursor else None

@@ -30,22 +30,23 @@ def render_slot(desk: Desk, name: str, **context: Any) -> Markup:
     return Markup("").join(content for _weight, content in sorted(pieces, key=lambda piece: piece[0]))
 
 
-def list_columns(desk: Desk, user: Any, tickets: Sequence[Any]) -> list[tuple[str, dict[int, Markup]]]:
-    """Plugins' extra columns of a ticket list: ``(label, {ticket id: cell})``, ordered by weight.
+def list_columns(
+    desk: Desk, user: Any, tickets: Sequence[Any]
+) -> list[tuple[str, dict[int, Markup], str | None]]:
+    """Plugins' extra columns of a ticket list: ``(label, {ticket id: cell}, sort name or None)``, by weight.
 
     A plugin whose hook or ``cells`` fails is logged and its column left out.
     """
-    columns: list[ListColumn] = []
-    for _plugin, found in desk.plugins.calls.each("frontdesk_ticket_list_columns", user=user):
-        columns.extend(found)
+    columns: list[tuple[str, ListColumn]] = []
+    for plugin, found in desk.plugins.calls.each("frontdesk_ticket_list_columns", user=user):
+        columns.extend((plugin, column) for column in found)
     shown = []
-    for column in sorted(columns, key=lambda c: c.weight):
+    for plugin, column in sorted(columns, key=lambda pair: pair[1].weight):
         try:
             cells = column.cells(tickets)
         except Exception:
             log.exception("list column %r failed; the list is shown without it", column.key)
             continue
-        shown.append(
-            (column.label, {i: v if isinstance(v, Markup) else escape(v) for i, v in cells.items() if v is not None})
-        )
+        escaped = {i: v if isinstance(v, Markup) else escape(v) for i, v in cells.items() if v is not None}
+        shown.append((column.label, escaped, f"{plugin}.{column.key}" if column.sort else None))
     return shown

@@ -26,12 +26,18 @@ class ListColumn:
     ``cells`` gets every ticket of the page at once and returns ``{ticket id: content}`` (``Markup``
     or plain text, escaped), so a page costs the plugin one query, not one per row; tickets missing
     from the answer show an empty cell.
+
+    With ``sort``, lists can be ordered by the column (``sort=<plugin>.<key>``, in the agent's lists
+    and the API): it returns a SQL expression of each ticket (a scalar subquery correlated to
+    ``Ticket.id``, e.g. the next due time); tickets come in ascending order of it, those without a
+    value last.
     """
 
     key: str
     label: str
     cells: Callable[[Sequence[Any]], Mapping[int, Any]]
     weight: int = 100
+    sort: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from frontdesk.errors import PermissionDenied, ValidationError
 from frontdesk.models import SavedView, StatusCategory
-from frontdesk.queries import TicketFilter
+from frontdesk.queries import TicketFilter, plugin_sorts
 from frontdesk.schemas import load
 from frontdesk.services import ownership
 from frontdesk.uow import UnitOfWork
@@ -36,7 +36,7 @@ class SavedViewSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     filters = fields.Nested(ViewFiltersSchema, load_default=dict)
     columns = fields.List(fields.String(validate=validate.OneOf(COLUMNS)), load_default=lambda: list(COLUMNS))
-    sort = fields.String(load_default="updated", validate=validate.OneOf(SORTS))
+    sort = fields.String(load_default="updated", validate=validate.Length(min=1, max=100))
     shared = fields.Boolean(load_default=False)
 
 
@@ -81,6 +81,9 @@ def create_view(uow: UnitOfWork, data: dict[str, Any]) -> SavedView:
         raise ValidationError({"name": ["must not be blank"]})
     if not values["columns"]:
         raise ValidationError({"columns": ["show at least one column"]})
+    offered = [*SORTS, *plugin_sorts(uow)]
+    if values["sort"] not in offered:
+        raise ValidationError({"sort": [f"sort by one of: {', '.join(offered)}"]})
     ownership.check_unique_name(uow, SavedView, values["name"], owner_id, "view")
     count = uow.session.scalar(select(func.count(SavedView.id)).where(ownership.owned_by(SavedView, owner_id))) or 0
     if count >= MAX_VIEWS:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from frontdesk.access import visible_tickets
@@ -128,7 +128,17 @@ def list_columns(user: User) -> list[ListColumn]:
         found = ticket_clocks(session, [ticket.id for ticket in tickets])
         return {ticket_id: cell for ticket_id, rows in found.items() if (cell := badge(rows, now)) is not None}
 
-    return [ListColumn("sla", "SLA", cells, weight=40)]
+    return [ListColumn("sla", "SLA", cells, weight=40, sort=next_due)]
+
+
+def next_due() -> Any:
+    """A ticket's next due time among its running clocks, for sorting lists "due soonest" (none: last)."""
+    return (
+        select(func.min(SlaClock.due_at))
+        .where(SlaClock.ticket_id == Ticket.id, SlaClock.fulfilled_at.is_(None))
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
 
 
 def sidebar(ticket: Ticket, user: User) -> Any:

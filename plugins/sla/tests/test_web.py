@@ -78,6 +78,21 @@ def test_dashboard_lists_clocks_due_soonest(
     assert widget.index("Server down") < widget.index("Ticket 0"), "the urgent ticket is due first"
 
 
+def test_lists_sort_due_soonest_with_settled_tickets_last(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    calm, solved = new_tickets(desk, 2)
+    (urgent,) = new_tickets(desk, 1, priority="urgent", subject="Server down")
+    with desk.action(SYSTEM, source="test") as uow:
+        tickets.update_ticket(uow, solved.number, {"status": "solved"})
+    sign_in(app, client, make_user)
+    listed = client.get("/api/v1/tickets?sort=sla.sla").json["items"]
+    assert [item["number"] for item in listed] == [urgent.number, calm.number, solved.number]
+    html = client.get("/agent/views/all?sort=sla.sla").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in html
+    assert html.index("Server down") < html.index("Ticket 0")
+
+
 def test_api_validation_errors_name_the_field(app: Any, client: Any, make_user: Any) -> None:
     sign_in(app, client, make_user, role="admin")
     bad = client.post("/api/v1/sla/calendars", json={"name": "X", "timezone": "Nowhere/Else", "hours": ["mon 9-5"]})

@@ -38,7 +38,11 @@ class TicketListArgs(Schema):
     updated_after = fields.AwareDateTime()
     updated_before = fields.AwareDateTime()
     q = fields.String(validate=validate.Length(max=500), metadata={"description": "Full-text search"})
-    sort = fields.String(load_default="updated", validate=validate.OneOf(list(SORTS)))
+    sort = fields.String(
+        load_default="updated",
+        validate=validate.Length(max=100),
+        metadata={"description": f"{', '.join(SORTS)}, or a plugin's column (`sla.sla`)"},
+    )
     cursor = fields.String(metadata={"description": "`next_cursor` of the previous page"})
     limit = fields.Integer(load_default=25, validate=validate.Range(1, MAX_PAGE))
 

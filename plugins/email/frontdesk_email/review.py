@@ -37,17 +37,23 @@ def _held(uow: UnitOfWork, message_row_id: int, statuses: tuple[str, ...]) -> In
     return row
 
 
-def _parsed(uow: UnitOfWork, row: InboundMessage) -> tuple[ParsedMessage, dict[str, Any]]:
+def _parsed(
+    uow: UnitOfWork, row: InboundMessage, *, remote_images: bool = False
+) -> tuple[ParsedMessage, dict[str, Any]]:
     settings = pipeline.email_settings(uow)
     limits = Limits(settings["max_message_bytes"], settings["max_parts"], settings["max_depth"])
-    message = parse(pipeline.load_raw(uow.desk, row), limits, allow_remote_images=settings["load_remote_images"])
+    images = remote_images or settings["load_remote_images"]
+    message = parse(pipeline.load_raw(uow.desk, row), limits, allow_remote_images=images)
     return message, settings
 
 
-def parsed_message(uow: UnitOfWork, row: InboundMessage) -> ParsedMessage | None:
-    """The recorded message parsed again (for showing it), or None when it is over the limits."""
+def parsed_message(uow: UnitOfWork, row: InboundMessage, *, remote_images: bool = False) -> ParsedMessage | None:
+    """The recorded message parsed again (for showing it), or None when it is over the limits.
+
+    ``remote_images``: keep the HTML's remote images (an agent asked to see them) whatever the setting.
+    """
     try:
-        return _parsed(uow, row)[0]
+        return _parsed(uow, row, remote_images=remote_images)[0]
     except Quarantine:
         return None
 

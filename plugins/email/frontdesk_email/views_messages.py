@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template
+from flask import Response, abort, make_response, render_template, request
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -17,6 +17,7 @@ from frontdesk_email.models import InboundMessage
 from frontdesk_email.pipeline import PROCESSED, load_raw
 from frontdesk_email.ticket_mail import ticket_mail
 from frontdesk_webui.context import desk
+from frontdesk_webui.errors import CSP
 
 
 def _me() -> Any:
@@ -51,14 +52,21 @@ def _visible(message_id: int) -> InboundMessage:
 
 @pages.route("/messages/<int:message_id>")
 @login_required
-def message(message_id: int) -> str:
-    """One inbound message: what the desk decided and why, its text, its sanitized HTML and headers."""
+def message(message_id: int) -> Response:
+    """One inbound message: what the desk decided and why, its text, its sanitized HTML and headers.
+
+    Remote images stay blocked (a sender learns when mail is read from them) until the agent asks
+    for them with ``?images=1``; only then may this page load images from other servers.
+    """
     row = _visible(message_id)
+    images = request.args.get("images") == "1"
     with desk().reading(_me()) as uow:
-        parsed = review.parsed_message(uow, row)
-    return render_template(
-        "email/message.html", row=row, parsed=parsed, lines=explain(row.decision, ticket=row.ticket_id)
-    )
+        parsed = review.parsed_message(uow, row, remote_images=images)
+    lines = explain(row.decision, ticket=row.ticket_id)
+    response = make_response(render_template("email/message.html", row=row, parsed=parsed, lines=lines, images=images))
+    if images:
+        response.headers["Content-Security-Policy"] = CSP.replace("img-src 'self' data:", "img-src 'self' data: https:")
+    return response
 
 
 @pages.route("/messages/<int:message_id>/raw")

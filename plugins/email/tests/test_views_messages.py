@@ -82,6 +82,25 @@ def test_the_message_page_shows_the_decision_and_the_full_text(client: Any, thre
     assert "&gt; Please restart it." in page, "the full text keeps the quote"
 
 
+def test_remote_images_stay_blocked_until_the_agent_asks(client: Any, desk: Any, thread: dict[str, Any]) -> None:
+    from email.message import EmailMessage
+
+    newsletter = EmailMessage()
+    newsletter["From"], newsletter["To"], newsletter["Subject"] = "anna@example.org", "help@desk.test", "Look"
+    newsletter["Message-ID"] = "<img@x>"
+    newsletter.set_content("Look at this.")
+    newsletter.add_alternative('<p>Look <img src="https://tracker.example/p.png" alt="pixel"></p>', subtype="html")
+    row = ingest(desk, newsletter.as_bytes(), source="imap", mailbox_id=1).message_row_id
+    login(client, "agent@desk.test")
+    blocked = client.get(f"/email/messages/{row}")
+    assert "tracker.example" not in blocked.text
+    assert "img-src 'self' data:;" in blocked.headers["Content-Security-Policy"]
+    assert 'id="show-remote-images"' in blocked.text
+    shown = client.get(f"/email/messages/{row}?images=1")
+    assert "https://tracker.example/p.png" in shown.text
+    assert "img-src 'self' data: https:;" in shown.headers["Content-Security-Policy"]
+
+
 def test_show_original_downloads_the_exact_bytes(client: Any, mail: Any, thread: dict[str, Any]) -> None:
     login(client, "agent@desk.test")
     response = client.get(f"/email/messages/{thread['opened'].message_row_id}/raw")

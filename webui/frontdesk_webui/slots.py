@@ -30,9 +30,7 @@ def render_slot(desk: Desk, name: str, **context: Any) -> Markup:
     return Markup("").join(content for _weight, content in sorted(pieces, key=lambda piece: piece[0]))
 
 
-def list_columns(
-    desk: Desk, user: Any, tickets: Sequence[Any]
-) -> list[tuple[str, dict[int, Markup], str | None]]:
+def list_columns(desk: Desk, user: Any, tickets: Sequence[Any]) -> list[tuple[str, dict[int, Markup], str | None]]:
     """Plugins' extra columns of a ticket list: ``(label, {ticket id: cell}, sort name or None)``, by weight.
 
     A plugin whose hook or ``cells`` fails is logged and its column left out.

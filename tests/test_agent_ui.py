@@ -697,8 +697,11 @@ def counting(desk: Desk) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # The once-a-second looks at plugin decisions and desk settings land in whichever request comes.
-        periodic = "FROM plugin_states" in statement or "FROM plugin_settings" in statement
+        # The once-a-second looks at plugin decisions, desk settings and whether rules changed land in
+        # whichever request comes.
+        periodic = any(
+            marker in statement for marker in ("FROM plugin_states", "FROM plugin_settings", "max(rules.updated_at)")
+        )
         if statement.lstrip().upper().startswith("SELECT") and not periodic:
             statements.append(statement)
 

@@ -139,13 +139,18 @@ def _record(desk: Desk, mailbox_id: int, report: PollReport) -> None:
 
 
 def watch(
-    desk: Desk, mailbox_id: int, stop: threading.Event, report: Callable[[PollReport], None] = lambda _report: None
+    desk: Desk,
+    mailbox_id: int,
+    stop: threading.Event,
+    report: Callable[[PollReport], None] = lambda _report: None,
+    idling: threading.Event | None = None,
 ) -> None:
     """File the mailbox's new mail as soon as the server announces it (IMAP IDLE), until ``stop`` is set.
 
     Fetches what is waiting, then idles; any news from the server (or the renewal every
     ``IDLE_RENEW`` seconds) fetches again. A server without IDLE is polled every ``WATCH_INTERVAL``
     seconds; a lost connection is retried after the same pause. Paused mailboxes are left alone.
+    ``idling`` is set while the server is listened to (set and cleared around each IDLE).
     """
     while not stop.is_set():
         try:
@@ -165,7 +170,7 @@ def watch(
                     if not client.has_capability("IDLE"):
                         stop.wait(WATCH_INTERVAL)
                     else:
-                        _idle(client, stop)
+                        _idle(client, stop, idling)
         except Exception as exc:
             failed = PollReport(mailbox.name, errors=[f"{type(exc).__name__}: {exc}"])
             _record(desk, mailbox_id, failed)
@@ -173,15 +178,19 @@ def watch(
             stop.wait(WATCH_INTERVAL)
 
 
-def _idle(client: IMAPClient, stop: threading.Event) -> None:
+def _idle(client: IMAPClient, stop: threading.Event, idling: threading.Event | None) -> None:
     """Wait in IDLE until the server says something, the renewal time passes, or ``stop`` is set."""
     client.idle()
+    if idling is not None:
+        idling.set()
     started = time.monotonic()
     try:
         while not stop.is_set() and time.monotonic() - started < IDLE_RENEW:
             if client.idle_check(timeout=IDLE_WAKE):
                 return
     finally:
+        if idling is not None:
+            idling.clear()
         client.idle_done()
 
 

@@ -251,13 +251,14 @@ def test_watching_files_new_mail_as_soon_as_the_server_announces_it(desk: Desk, 
     with desk.reading(SYSTEM) as uow:
         mailbox_id = mailboxes.find_mailbox(uow, "Support").id
     reports: list[imap.PollReport] = []
-    stop = threading.Event()
-    watcher = threading.Thread(target=imap.watch, args=(desk, mailbox_id, stop, reports.append))
+    stop, idling = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=imap.watch, args=(desk, mailbox_id, stop, reports.append, idling))
     watcher.start()
     try:
         _wait_for(lambda: reports, "the first look at the folder")
         with box.client() as client:
             assert client.has_capability("IDLE")
+        assert idling.wait(10), "the watcher listens to the server"
         box.deliver(mail("a@example.org", "help@desk.test", "Pushed", "x"))
         _wait_for(lambda: inbound(desk), "the message announced by IDLE")
     finally:

@@ -245,6 +245,7 @@ def test_the_periodic_job_polls_mailboxes_that_are_not_paused(desk: Desk, box: I
     assert box.count(box.folder) == 1
 
 
+@pytest.mark.sqlite_only  # the IMAP side is what is tested; once is enough
 def test_watching_files_new_mail_as_soon_as_the_server_announces_it(desk: Desk, box: ImapBox) -> None:
     from frontdesk_email import imap
 
@@ -260,7 +261,7 @@ def test_watching_files_new_mail_as_soon_as_the_server_announces_it(desk: Desk, 
             assert client.has_capability("IDLE")
         assert idling.wait(10), "the watcher listens to the server"
         box.deliver(mail("a@example.org", "help@desk.test", "Pushed", "x"))
-        _wait_for(lambda: inbound(desk), "the message announced by IDLE")
+        _wait_for(lambda: inbound(desk), "the message announced by IDLE", seconds=30.0)
     finally:
         stop.set()
         watcher.join(timeout=10)

@@ -271,6 +271,9 @@ def bench_queue(backend: str, url: str, workdir: Path, n: int, summary: Summary)
         )
         for who, actor in (("admin (SYSTEM)", SYSTEM), ("agent member of the group", fixture.agent)):
             first = time_page(desk, backend, who, actor, None, summary, full_plan=actor is SYSTEM)
+            if first.next_cursor is None:
+                print(f"{backend}: the queue fits on one page for {who}; no second page to time")
+                continue
             second = time_page(desk, backend, who, actor, first.next_cursor, summary, full_plan=False)
             _check_pages(backend, who, first.items, second.items, summary)
         rate = BIG_INTAKE / timed_intake(desk, BIG_INTAKE, QUEUE_GROUP, seed=SEED + 1).wall

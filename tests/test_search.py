@@ -133,3 +133,77 @@ def test_excerpts_need_every_word_and_mark_each_match() -> None:
     assert excerpt("Straße und Café", tokens("strasse cafe")) == (2, "<mark>Straße</mark> und <mark>Café</mark>")
     long = " ".join(f"w{i}" for i in range(40)) + " needle"
     assert excerpt(long, tokens("needle"))[1].startswith("…w37 w38 w39 <mark>needle</mark>")
+
+
+@pytest.fixture
+def busy_desk(desk: Desk, make_user: Any) -> dict[str, Any]:
+    """Tickets in two groups whose words and last updates are spread so searches cross pages and groups."""
+    with desk.action(SYSTEM, source="test") as uow:
+        people.create_group(uow, {"name": "Support"})
+        people.create_group(uow, {"name": "Billing"})
+    agent = make_user(email="agent@example.com", role="agent", groups=["Support"])
+    rita = make_user(email="rita@example.com")
+    numbers = []
+    for i in range(30):
+        words = ["printer" if i % 3 == 0 else "laptop", "invoice" if i % 4 == 0 else "login"]
+        with desk.action(SYSTEM, source="test") as uow:
+            numbers.append(
+                tickets.create_ticket(
+                    uow,
+                    {
+                        "subject": f"{words[0]} trouble {i}",
+                        "body": f"The {words[1]} page fails.",
+                        "requester": "rita@example.com" if i % 2 else "other@example.com",
+                        "group": "Support" if i % 5 else "Billing",
+                    },
+                ).number
+            )
+    for i, number in enumerate(reversed(numbers[::3])):  # older tickets updated last, some by an internal note
+        with desk.action(SYSTEM, source="test") as uow:
+            comments.add_comment(uow, number, {"body": "printer firmware checked", "public": i % 2 == 1})
+    return {"agent": agent, "rita": rita}
+
+
+def every_page(desk: Desk, actor: Any, filters: Any, sort: str) -> list[int]:
+    """Ticket numbers of a list, read three to a page."""
+    from frontdesk.queries import list_tickets
+
+    numbers: list[int] = []
+    cursor = None
+    while True:
+        with desk.reading(actor) as uow:
+            page = list_tickets(uow, filters, sort=sort, cursor=cursor, limit=3)
+        numbers += [ticket.number for ticket in page.items]
+        if page.next_cursor is None:
+            return numbers
+        cursor = page.next_cursor
+
+
+def test_common_words_walk_the_newest_tickets_with_the_same_answer(
+    desk: Desk, busy_desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walking the newest tickets (a common word) lists exactly what mapping every match lists."""
+    from frontdesk import queries
+    from frontdesk import search as search_module
+    from frontdesk.queries import TicketFilter
+
+    cases = [
+        (actor, TicketFilter(q=q, group=group, category=category), sort)
+        for actor in (SYSTEM, busy_desk["agent"], busy_desk["rita"])
+        for q in ("printer", "login", "printer fail", "invoice pag", "firmware", "nothing")
+        for group, category in ((None, []), ("Support", ["new", "open"]))
+        for sort in ("updated", "number", "created")
+    ]
+    monkeypatch.setattr(search_module, "COMMON_DOCUMENTS", 10**9)
+    mapped = [every_page(desk, *case) for case in cases]
+    assert any(len(numbers) > 3 for numbers in mapped), "some lists span pages"
+
+    walks = []
+    real_has_match = search_module.has_match
+    monkeypatch.setattr(search_module, "has_match", lambda *args: walks.append(args) or real_has_match(*args))
+    monkeypatch.setattr(search_module, "COMMON_DOCUMENTS", 1)
+    for window in (4, 12, 1000):  # 4: the newest tickets often hold less than a page and every match is mapped
+        monkeypatch.setattr(queries, "WALK_ROWS", window)
+        assert [every_page(desk, *case) for case in cases] == mapped
+    if desk.db.backend == "sqlite":
+        assert walks, "the walk ran"

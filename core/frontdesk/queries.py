@@ -42,6 +42,9 @@ SORTS = {
     "relevance": (),  # best full-text match first; needs a query
 }
 MAX_PAGE = 200
+# A search for a common word walks at most this many of the newest tickets, in an order an index gives.
+WALK_ROWS = 20_000
+WALKED_SORTS = ("updated", "number")
 
 
 @dataclass
@@ -188,28 +191,56 @@ def list_tickets(
             raise ValidationError({"sort": [f"sort by one of: {', '.join([*SORTS, *plugin_sorts(uow)])}"]})
         return _list_by_plugin_sort(uow, filters, plugin_sort(), cursor, limit)
     columns = [*SORTS[sort], Ticket.id]
-    query = _filtered(uow, filters)
-    if sort == "priority":
-        query = query.join(Priority, Priority.id == Ticket.priority_id)
-    if cursor:
-        query = query.where(tuple_(*columns) < tuple_(*_decode(cursor, sort)))
-    query = query.order_by(*(column.desc() for column in columns)).limit(limit + 1)
     if uow.desk.db.backend == "postgresql":
         # The FROM order is already the best one (tickets through the queue index, then primary-key
         # look-ups); left to search join orders, PostgreSQL plans ~14 ms for a 0.4 ms query.
         uow.session.execute(text("SET LOCAL join_collapse_limit = 1"))
     if filters.q is None:
+        query = _in_order(_filtered(uow, filters), sort, cursor, limit + 1)
         rows = list(uow.session.scalars(query.options(*TICKET_LOADS)).unique())
     else:
         # Ids first, then the page with its related rows: joined to every match of a common word
         # before the sort, the related rows made a search ten times slower.
-        rows = _tickets_in_order(uow, list(uow.session.scalars(query.with_only_columns(Ticket.id))))
+        rows = _tickets_in_order(uow, _search_page_ids(uow, filters, sort, cursor, limit + 1))
     items = rows[:limit]
     if len(rows) <= limit or not items:
         return Page(items, None)
     last = items[-1]
     values = [last.priority.rank if column is Priority.rank else getattr(last, column.key) for column in columns]
     return Page(items, _encode(values))
+
+
+def _in_order(query: Select[Any], sort: str, cursor: str | None, limit: int) -> Select[Any]:
+    """``query`` newest first by ``sort``, from after ``cursor``, at most ``limit`` rows."""
+    columns = [*SORTS[sort], Ticket.id]
+    if sort == "priority":
+        query = query.join(Priority, Priority.id == Ticket.priority_id)
+    if cursor:
+        query = query.where(tuple_(*columns) < tuple_(*_decode(cursor, sort)))
+    return query.order_by(*(column.desc() for column in columns)).limit(limit)
+
+
+def _search_page_ids(uow: UnitOfWork, filters: TicketFilter, sort: str, cursor: str | None, limit: int) -> list[int]:
+    """Ids of up to ``limit`` tickets of a full-text search, in the order of ``sort``.
+
+    A common word is found sooner among the newest tickets: walking the list's index and checking
+    each ticket against the matches takes ~30 ms at 1M tickets where mapping all of a word's 250,000
+    matches to their tickets first took ~480 ms. The walk stops at the ``WALK_ROWS`` newest tickets;
+    when those hold less than the page (the word is in older tickets, or the actor sees few), every
+    match is mapped after all, so the answer is the same either way.
+    """
+    if sort in WALKED_SORTS and search.is_common(uow, filters.q or ""):
+        columns = [*SORTS[sort], Ticket.id]
+        walk = _in_order(_filtered(uow, replace(filters, q=None)), sort, cursor, limit)
+        walk = walk.where(search.has_match(uow, filters.q or "", Ticket.id))
+        edge = uow.session.execute(_in_order(select(*columns), sort, cursor, 1).offset(WALK_ROWS - 1)).first()
+        if edge is not None:
+            walk = walk.where(tuple_(*columns) >= tuple_(*edge))
+        ids = list(uow.session.scalars(walk.with_only_columns(Ticket.id)))
+        if len(ids) == limit or edge is None:
+            return ids
+    mapped = _in_order(_filtered(uow, filters), sort, cursor, limit)
+    return list(uow.session.scalars(mapped.with_only_columns(Ticket.id)))
 
 
 def _tickets_in_order(uow: UnitOfWork, ids: list[int]) -> list[Ticket]:

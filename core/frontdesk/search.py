@@ -13,7 +13,22 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Double, Select, and_, cast, false, func, insert, literal_column, select, table, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Select,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+    update,
+)
 
 from frontdesk.access import visible_tickets
 from frontdesk.models import Comment, SearchDocument, Ticket
@@ -26,6 +41,9 @@ PG_VECTOR = "to_tsvector('simple', folded)"
 # Excerpts: this many words, starting a few words before the first match.
 EXCERPT_WORDS, EXCERPT_LEAD = 16, 3
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# A query matching at least this many documents is "common": a list sorted by time finds its page sooner by
+# checking the newest tickets against the matches than by mapping every match to its ticket first.
+COMMON_DOCUMENTS = 2000
 _INSERT_DOCUMENT = insert(SearchDocument.__table__)
 
 
@@ -208,12 +226,7 @@ def matching_ticket_ids(uow: UnitOfWork, query: str) -> Select[tuple[int]]:
     """
     if uow.desk.db.backend == "sqlite":
         expression = fts5_query(query)
-        documents = (
-            select(literal_column("rowid"))
-            .select_from(table("search_fts"))
-            .where(text("search_fts MATCH :expression").bindparams(expression=expression))
-        )
-        found = select(SearchDocument.ticket_id).where(SearchDocument.id.in_(documents))
+        found = select(SearchDocument.ticket_id).where(SearchDocument.id.in_(_fts_matches(expression)))
     else:
         expression = tsquery(query)
         found = select(SearchDocument.ticket_id).where(
@@ -224,6 +237,46 @@ def matching_ticket_ids(uow: UnitOfWork, query: str) -> Select[tuple[int]]:
     if not (uow.actor is not None and uow.actor.is_staff):
         found = found.where(SearchDocument.internal.is_(False))
     return found
+
+
+def is_common(uow: UnitOfWork, query: str) -> bool:
+    """Whether ``query`` matches at least :data:`COMMON_DOCUMENTS` documents (SQLite; PostgreSQL answers False).
+
+    Counted no further than that, so asking costs about a millisecond however common the word.
+    """
+    expression = fts5_query(query) if uow.desk.db.backend == "sqlite" else None
+    if expression is None:
+        return False
+    counted = select(func.count()).select_from(_fts_matches(expression).limit(COMMON_DOCUMENTS).subquery())
+    return uow.session.scalar(counted) == COMMON_DOCUMENTS
+
+
+def has_match(uow: UnitOfWork, query: str, ticket_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """A condition: ticket ``ticket_id`` has a document matching ``query`` that the actor may search (SQLite).
+
+    The matches are listed once per statement; each ticket is then checked through its own few
+    documents, so the cost follows the tickets checked, not the matches. Meant for walking the
+    newest tickets of a list with a common word (see :func:`is_common`).
+    """
+    expression = fts5_query(query)
+    if expression is None:
+        return false()
+    # "+ 0" stops SQLite from probing the index once per match; it looks up the ticket's documents instead.
+    condition = and_(
+        SearchDocument.ticket_id == ticket_id, (SearchDocument.id + literal_column("0")).in_(_fts_matches(expression))
+    )
+    if not (uow.actor is not None and uow.actor.is_staff):
+        condition = and_(condition, SearchDocument.internal.is_(False))
+    return exists().where(condition)
+
+
+def _fts_matches(expression: str) -> Select[tuple[int]]:
+    """Ids of the documents matching an FTS5 expression."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(table("search_fts"))
+        .where(text("search_fts MATCH :expression").bindparams(expression=expression))
+    )
 
 
 def search(uow: UnitOfWork, query: str, *, limit: int = 50) -> list[Hit]:

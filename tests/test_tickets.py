@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
+from sqlalchemy import update as update_statement
 
+from frontdesk import hookimpl
 from frontdesk.desk import Desk
 from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from frontdesk.models import Event, HistoryEntry, Ticket, User
+from frontdesk.models import Event, HistoryEntry, Tag, Ticket, User
 from frontdesk.permissions import SYSTEM
 from frontdesk.queries import TicketFilter, list_tickets, ticket_details
+from frontdesk.schemas.tickets import CommentSchema
 from frontdesk.services import comments, links, people, tickets
 
 
@@ -384,3 +389,147 @@ def test_a_requester_created_concurrently_is_reused(desk: Desk, monkeypatch: pyt
     with desk.db.reading() as session:
         assert session.get(User, ticket.requester_id).name == "Winner"
         assert session.query(User).filter_by(email="race@example.com").count() == 1
+
+
+def flushes(session: Any) -> list[int]:
+    """A list that grows by one each time ``session`` flushes."""
+    seen: list[int] = []
+    event.listen(session, "before_flush", lambda *_: seen.append(1))
+    return seen
+
+
+def test_a_new_ticket_is_written_without_a_flush_and_usable_at_once(desk: Desk, support: dict[str, Any]) -> None:
+    with desk.action(support["agent"], source="test") as uow:
+        flushed = flushes(uow.session)
+        ticket = tickets.create_ticket(
+            uow,
+            {
+                "subject": "Printer jammed",
+                "body": "Page 3 is stuck.",
+                "requester": "rita@example.com",
+                "group": "Support",
+                "tags": ["printer", "floor-3"],
+                "ccs": ["net@example.com"],
+            },
+        )
+        assert flushed == []
+        assert not uow.session.new
+        assert not uow.session.dirty
+        assert (ticket.version, ticket.requester.email, ticket.group.name) == (1, "rita@example.com", "Support")
+        assert ([tag.name for tag in ticket.tags], [user.email for user in ticket.ccs]) == (
+            ["floor-3", "printer"],
+            ["net@example.com"],
+        )
+        changed = tickets.update_ticket(uow, ticket.number, {"status": "open"})
+        assert changed.version == 2
+    shown = details(desk, ticket.number)
+    assert (shown["status"], shown["group"], shown["version"]) == ("open", "Support", 2)
+    assert (shown["tags"], shown["ccs"]) == (["floor-3", "printer"], ["net@example.com"])
+    assert shown["requester"]["email"] == "rita@example.com"
+    assert (shown["assignee"], shown["type"], shown["merged_into"], shown["solved_at"]) == (None, None, None, None)
+
+
+def test_rows_a_hook_adds_to_a_new_ticket_are_written_with_it(
+    desk: Desk, support: dict[str, Any], register_plugin: Any
+) -> None:
+    class Labeller:
+        @hookimpl
+        def frontdesk_ticket_before_create(self, ticket: Ticket, uow: Any) -> None:
+            tag = Tag(name="labelled")
+            uow.session.add(tag)
+            ticket.tags.append(tag)
+
+    register_plugin(Labeller(), "labeller")
+    ticket = create(desk, tags=["printer"])
+    assert details(desk, ticket.number)["tags"] == ["labelled", "printer"]
+
+
+def test_a_reply_is_written_without_a_flush_and_later_changes_build_on_it(desk: Desk, support: dict[str, Any]) -> None:
+    """Comment and ticket change are written when ``add_comment`` returns; the action goes on from there."""
+    agent = support["agent"]
+    ticket = create(desk, group="Support")
+    with desk.action(agent, source="test") as uow:
+        flushed = flushes(uow.session)
+        comment = comments.add_comment(uow, ticket.number, {"body": "Looking into it"})
+        assert flushed == []
+        assert not uow.session.dirty
+        shown_inside = CommentSchema().dump(comment)
+        changed = tickets.update_ticket(uow, ticket.number, {"priority": "high"})  # a relationship: flushed
+        assert changed.version == 3
+    shown = details(desk, ticket.number)
+    assert shown["comments"] == [shown_inside]
+    assert shown_inside["author"]["email"] == "agent@example.com"
+    assert shown_inside["attachments"] == []
+    assert (shown["status"], shown["priority"], shown["version"]) == ("open", "high", 3)
+    assert shown["first_response_at"] is not None
+    assert [h["field"] for h in shown["history"]] == ["created", "status", "priority"]
+
+
+def test_a_status_change_is_written_without_a_flush(desk: Desk, support: dict[str, Any]) -> None:
+    agent = support["agent"]
+    ticket = create(desk, group="Support")
+    with desk.action(agent, source="test") as uow:
+        flushed = flushes(uow.session)
+        changed = tickets.update_ticket(uow, ticket.number, {"status": "pending"})
+        assert flushed == []
+        assert not uow.session.dirty
+        assert (changed.status.name, changed.status_category, changed.version) == ("pending", "pending", 2)
+        tickets.update_ticket(uow, ticket.number, {"status": "solved", "tags": ["done"]})  # a collection: flushed
+        assert flushed == [1]
+    shown = details(desk, ticket.number)
+    assert (shown["status"], shown["tags"], shown["version"]) == ("solved", ["done"], 3)
+    assert shown["solved_at"] is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda uow, number: comments.add_comment(uow, number, {"body": "Looking into it"}),  # a plain UPDATE
+        lambda uow, number: tickets.update_ticket(uow, number, {"tags": ["vpn"]}),  # the flush
+    ],
+    ids=["reply", "tags"],
+)
+def test_a_change_to_a_ticket_changed_meanwhile_is_refused(
+    desk: Desk, support: dict[str, Any], change: Callable[[Any, int], Any]
+) -> None:
+    ticket = create(desk, group="Support")
+    tickets_table = Ticket.__table__
+    with pytest.raises(Conflict, match="changed by someone else"), desk.action(support["agent"], source="test") as uow:
+        held = tickets.get_ticket(uow, ticket.number)
+        assert held.version == 1
+        uow.session.connection().execute(  # another writer's change
+            update_statement(tickets_table).where(tickets_table.c.id == ticket.id).values(version=2, subject="Changed")
+        )
+        change(uow, ticket.number)
+    shown = details(desk, ticket.number)
+    assert (shown["subject"], shown["version"], shown["tags"], shown["comments"]) == ("Printer jammed", 1, [], [])
+
+
+def test_a_reply_rolled_back_with_its_savepoint_leaves_the_ticket_as_stored(
+    desk: Desk, support: dict[str, Any]
+) -> None:
+    """Mail import and automation run steps in savepoints; a failed step must not leave stale objects."""
+    ticket = create(desk, group="Support")
+    with desk.action(support["agent"], source="test") as uow:
+        held = tickets.get_ticket(uow, ticket.number)  # the same object all along
+        with contextlib.suppress(RuntimeError), uow.session.begin_nested():
+            comments.add_comment(uow, ticket.number, {"body": "Lost with the savepoint"})
+            raise RuntimeError("the step failed")
+        assert (held.status_category, held.version) == ("new", 1)
+        comments.add_comment(uow, ticket.number, {"body": "Kept"})
+    shown = details(desk, ticket.number)
+    assert [comment["body"] for comment in shown["comments"]] == ["<p>Kept</p>"]
+    assert (shown["status"], shown["version"]) == ("open", 2)
+
+
+def test_a_ticket_rolled_back_with_its_savepoint_is_forgotten(desk: Desk, support: dict[str, Any]) -> None:
+    values = {"subject": "Lost with the savepoint", "body": "Page 3 is stuck.", "requester": "rita@example.com"}
+    with desk.action(SYSTEM, source="test") as uow:
+        with contextlib.suppress(RuntimeError), uow.session.begin_nested():
+            lost = tickets.create_ticket(uow, values | {"tags": ["printer"]})
+            raise RuntimeError("the step failed")
+        assert inspect(lost).transient
+        kept = tickets.create_ticket(uow, values | {"subject": "Kept"})
+    assert details(desk, kept.number)["subject"] == "Kept"
+    with desk.db.reading() as session:
+        assert session.scalars(select(Ticket.subject)).all() == ["Kept"]

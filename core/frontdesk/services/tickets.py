@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import (
+    MANYTOMANY,
+    MANYTOONE,
+    RelationshipProperty,
+    Session,
+    make_transient,
+    make_transient_to_detached,
+)
 from sqlalchemy.orm.exc import StaleDataError
 
 from frontdesk import request_fields, search
@@ -28,6 +36,24 @@ STAFF_FIELDS = ("priority", "type", "group", "assignee", "tags", "add_tags", "re
 # Look-ups nearly every ticket makes, built once (building a statement costs as much as running it).
 _USER_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("address"))
 _TAGS_NAMED = select(Tag).where(Tag.name.in_(bindparam("names", expanding=True))).order_by(Tag.name)
+_TICKET_COLUMNS = frozenset(Ticket.__table__.columns.keys()) - {"id", "version"}
+# Columns a new ticket may leave out: the database stores NULL, which is what the flush would write.
+_NULL_UNLESS_GIVEN = frozenset(
+    column.key
+    for column in Ticket.__table__.columns
+    if column.key in _TICKET_COLUMNS and column.default is None and column.server_default is None
+)
+_INSERT_TICKET = insert(Ticket.__table__)
+_Links = tuple[RelationshipProperty[Any], list[Any]]  # a many-to-many relationship and the objects it links
+_INSERT_LINKS = {
+    relationship.key: insert(relationship.secondary)
+    for relationship in Ticket.__mapper__.relationships
+    if relationship.direction is MANYTOMANY
+}
+# The SET clause follows the parameters given (one cached compilation per set of columns).
+_UPDATE_TICKET = update(Ticket.__table__).where(
+    Ticket.id == bindparam("ticket_id"), Ticket.version == bindparam("expected_version")
+)
 
 
 def get_ticket(uow: UnitOfWork, number: int) -> Ticket:
@@ -159,12 +185,75 @@ def create_ticket(uow: UnitOfWork, data: dict[str, Any]) -> Ticket:
     ticket.ccs = [person(uow, email, field="ccs", create=staff) for email in values["ccs"] if email != requester.email]
     uow.session.add(ticket)
     uow.desk.plugins.pm.hook.frontdesk_ticket_before_create(ticket=ticket, actor=actor, uow=uow)
-    uow.session.flush()
+    _write_new(uow, ticket)
     event = uow.emit("ticket.created", ticket_id=ticket.id, payload={"number": ticket.number})
     record(uow, ticket, event, "created", None, {"subject": ticket.subject, "status": status.name})
     search.index_ticket(uow, ticket, new=True)
     request_fields.save_values(uow, ticket, extra)
     return ticket
+
+
+def _write_new(uow: UnitOfWork, ticket: Ticket) -> None:
+    """Write the new ticket with its tag and CC links now, so that it has its number.
+
+    When the ticket is all the session has to write, plain INSERTs do it and the ticket becomes a
+    persistent instance of the session, as if loaded: the ORM's flush costs several times that.
+    Anything else (rows a hook added, a related object not written yet, a savepoint, whose rollback
+    resets only what the flush wrote) is left to the flush.
+    """
+    row = _new_row(uow, ticket)
+    if row is None:
+        uow.session.flush()
+        return
+    values, links = row
+    session = uow.session
+    connection = session.connection()
+    values["id"] = connection.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+    for relationship, members in links:
+        rows = [_link_row(relationship, values, member) for member in members]
+        connection.execute(_INSERT_LINKS[relationship.key], rows)
+    _as_stored(session, ticket, values)
+
+
+def _link_row(relationship: RelationshipProperty[Any], values: dict[str, Any], member: Any) -> dict[str, Any]:
+    """The row of a many-to-many ``relationship`` linking the ticket (its column ``values``) to ``member``."""
+    row = {secondary.key: values[own.key] for own, secondary in relationship.synchronize_pairs}
+    for theirs, secondary in relationship.secondary_synchronize_pairs:
+        row[secondary.key] = getattr(member, theirs.key)
+    return row
+
+
+def _new_row(uow: UnitOfWork, ticket: Ticket) -> tuple[dict[str, Any], list[_Links]] | None:
+    """The new ticket's row and its many-to-many links as the flush would write them; None if it cannot.
+
+    A many-to-one relationship sets its foreign key (as the flush does); the version starts at 1.
+    """
+    session = uow.session
+    if session.in_nested_transaction() or session.dirty or session.deleted or list(session.new) != [ticket]:
+        return None
+    given = inspect(ticket).dict
+    if "id" in given or "version" in given:
+        return None
+    values = {key: given[key] for key in _TICKET_COLUMNS if key in given}
+    links: list[_Links] = []
+    for relationship in Ticket.__mapper__.relationships:
+        if relationship.key not in given:
+            continue
+        related = given[relationship.key]
+        members = list(related) if relationship.direction is MANYTOMANY else [related]
+        if any(member is not None and inspect(member).key is None for member in members):
+            return None  # not written yet: no id to point at
+        if relationship.direction is MANYTOMANY:
+            if members:
+                links.append((relationship, members))
+        elif relationship.direction is MANYTOONE:
+            for local, remote in relationship.local_remote_pairs:
+                values[local.key] = None if related is None else getattr(related, remote.key)
+        else:
+            return None
+    if any(values.get(key) is None for key in _TICKET_COLUMNS - _NULL_UNLESS_GIVEN):
+        return None  # a column default applies: left to the flush, which reads it back
+    return dict.fromkeys(_NULL_UNLESS_GIVEN) | values | {"version": 1}, links
 
 
 def update_ticket(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Ticket:
@@ -201,11 +290,73 @@ def update_ticket(uow: UnitOfWork, number: int, data: dict[str, Any]) -> Ticket:
 
 
 def flush_ticket(uow: UnitOfWork, ticket: Ticket) -> None:
-    """Write the ticket now; a concurrent change of the same version becomes a :class:`Conflict`."""
+    """Write the ticket now; a concurrent change of the same version becomes a :class:`Conflict`.
+
+    When the ticket's own columns are all the session has to write (a reply, a status change), a
+    plain UPDATE guarded by the version does it: the ORM's flush costs several times that.
+    """
+    number = ticket.number  # a failed flush expires the ticket along with its transaction
     try:
-        uow.session.flush()
+        if not _update_columns(uow, ticket):
+            uow.session.flush()
     except StaleDataError:
-        raise Conflict(f"ticket #{ticket.number} was changed by someone else; reload it and try again") from None
+        raise Conflict(f"ticket #{number} was changed by someone else; reload it and try again") from None
+
+
+def _update_columns(uow: UnitOfWork, ticket: Ticket) -> bool:
+    """Write the ticket's changed columns by a plain UPDATE, as the flush would; False if it cannot.
+
+    It cannot when anything else is pending in the session, or when a relationship changed other
+    than a many-to-one whose foreign key was set to match (``workflow.move`` sets both ``status`` and
+    ``status_id``). Nor inside a savepoint: rolling one back resets only what the flush wrote.
+    Raises :class:`StaleDataError` when the stored version is no longer the ticket's.
+    """
+    session = uow.session
+    if session.in_nested_transaction() or session.new or session.deleted or list(session.dirty) != [ticket]:
+        return False
+    state = inspect(ticket)
+    values: dict[str, Any] = {}
+    for attribute in state.attrs:
+        if not attribute.history.has_changes():
+            continue
+        if attribute.key in _TICKET_COLUMNS:
+            values[attribute.key] = attribute.value
+        elif not _follows_foreign_key(ticket, attribute.key, attribute.value):
+            return False
+    if not values:
+        return False
+    version = ticket.version
+    parameters = {**values, "version": version + 1, "ticket_id": ticket.id, "expected_version": version}
+    if session.connection().execute(_UPDATE_TICKET, parameters).rowcount != 1:
+        raise StaleDataError(f"ticket #{ticket.id} is no longer at version {version}")
+    _as_stored(session, ticket, {"version": version + 1})
+    return True
+
+
+def _as_stored(session: Session, ticket: Ticket, values: dict[str, Any]) -> None:
+    """Give the ticket the ``values`` just written and make its state the stored one, as a flush does.
+
+    The ticket leaves the session and comes back as a persistent instance with no pending changes;
+    relationships it has loaded stay loaded.
+    """
+    make_transient(ticket)
+    for key, value in values.items():
+        setattr(ticket, key, value)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+
+
+def _follows_foreign_key(ticket: Ticket, key: str, target: Any) -> bool:
+    """Whether ``key`` is a many-to-one relationship whose foreign key already points at ``target``."""
+    relationship = Ticket.__mapper__.relationships.get(key)
+    if relationship is None or relationship.direction is not MANYTOONE:
+        return False
+    if target is not None and inspect(target).key is None:  # not written yet: it has no id to point at
+        return False
+    return all(
+        getattr(ticket, local.key) == (None if target is None else getattr(target, remote.key))
+        for local, remote in relationship.local_remote_pairs
+    )
 
 
 def emit_changes(uow: UnitOfWork, ticket: Ticket, changes: ChangeSet) -> None:

@@ -99,6 +99,23 @@ def test_storage_refuses_a_file_over_the_limit_while_streaming_and_keeps_nothing
     assert stored_files(tmp_path) == [storage.path(exact.key)]
 
 
+def test_storage_syncs_every_file_to_disk_unless_told_the_source_keeps_the_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = FilesystemStorage(tmp_path)
+    synced: list[int] = []
+    monkeypatch.setattr("frontdesk.storage.os.fsync", synced.append)
+    durable = storage.save(io.BytesIO(b"uploaded"), max_size=100)
+    assert len(synced) == 1
+    copy = storage.save(io.BytesIO(b"imported"), max_size=100, durable=False)
+    assert len(synced) == 1
+    for stored, data in ((durable, b"uploaded"), (copy, b"imported")):
+        with storage.open(stored.key) as stream:
+            assert stream.read() == data
+        assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert stored_files(tmp_path) == sorted([storage.path(durable.key), storage.path(copy.key)])
+
+
 @pytest.mark.parametrize(
     "key", ["../../etc/passwd", "/etc/passwd", "..", "", "ab/../../x", "0" * 31, "G" * 32, "0" * 32 + "/"]
 )

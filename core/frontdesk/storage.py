@@ -43,8 +43,12 @@ class Upload:
 class AttachmentStorage(Protocol):
     """What the desk needs from a place that keeps attachment bytes."""
 
-    def save(self, stream: BinaryIO, *, max_size: int) -> StoredFile:
-        """Store the stream's bytes under a new key; :class:`TooLarge` (storing nothing) past ``max_size``."""
+    def save(self, stream: BinaryIO, *, max_size: int, durable: bool = True) -> StoredFile:
+        """Store the stream's bytes under a new key; :class:`TooLarge` (storing nothing) past ``max_size``.
+
+        ``durable=False`` lets the storage return before the bytes are safe from a power cut: only
+        for a copy of data its source still keeps (see :meth:`FilesystemStorage.save`).
+        """
         ...
 
     def open(self, key: str) -> BinaryIO:
@@ -79,7 +83,16 @@ class FilesystemStorage:
             raise ValueError(f"not an attachment storage key: {key!r}")
         return self.root / key[:2] / key[2:4] / key
 
-    def save(self, stream: BinaryIO, *, max_size: int) -> StoredFile:
+    def save(self, stream: BinaryIO, *, max_size: int, durable: bool = True) -> StoredFile:
+        """Write to a temporary file, fsync it (when ``durable``) and rename it into place.
+
+        The fsync is what makes the file survive a power cut or a kernel crash once ``save`` has
+        returned, and it is the expensive part (milliseconds per file on a busy disk). Skipping it
+        is safe only where the caller could write the bytes again from a source that still holds
+        them, such as a folder of mail being imported; anything acknowledged to its sender (an
+        upload, a message then deleted from the mail server) must stay durable. A process that is
+        killed loses nothing either way: the written bytes are in the operating system's cache.
+        """
         key = uuid.uuid4().hex
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +108,8 @@ class FilesystemStorage:
                     digest.update(chunk)
                     out.write(chunk)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    os.fsync(out.fileno())
             os.replace(temporary, target)
         except BaseException:
             with suppress(FileNotFoundError):

@@ -12,22 +12,44 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from functools import lru_cache
 
 import nh3
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
-_PARSER = BytesParser(policy=policy.default)
-_HEADER_PARSER = BytesParser(policy=policy.default)
+
+class _ReusedHeaders(HeaderRegistry):
+    """The standard header classes, handing out one parsed header object per distinct name and value.
+
+    Under ``policy.default`` every read of a header parses it again, and reading a MIME part reads
+    its Content-Type and Content-Disposition several times (type, charset, file name, payload),
+    mostly with values every other message repeats. Header objects are immutable strings, so a
+    parsed one can be handed out again: the results are those of the standard registry.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed = lru_cache(maxsize=256)(super().__call__)
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        return self._parsed(name, value)
+
+
+_POLICY = policy.default.clone(header_factory=_ReusedHeaders())
+_PARSER = BytesParser(policy=_POLICY)
+_HEADER_PARSER = BytesParser(policy=_POLICY)
 _REPLY_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es", "it", "nl", "pl", "sv"])
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _BARE_ID = re.compile(r"[^<>\s@]+@[^<>\s]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")  # unfolding a header removes the line break before white space
 _LINE_BREAK = re.compile(r"[\r\n]")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # an 8-bit byte the parser could not decode
 _FALLBACK_CHARSET = "cp1252"
 # Charsets mail software declares that Python knows under another name, or not at all.
 _CHARSET_ALIASES = {
@@ -194,7 +216,7 @@ def message_ids(value: str | None) -> list[str]:
 def _raw_text(value: object) -> str:
     """A header value as stored: 8-bit bytes the parser kept as surrogates are decoded properly."""
     text = str(value)
-    if any("\udc80" <= char <= "\udcff" for char in text):
+    if _SURROGATE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     return text
 

@@ -6,6 +6,9 @@ ticket or append a comment, writing what it decided onto the message row in that
 transaction. A message recorded but not processed (a crash in between) is completed by the next
 delivery of the same message; one already processed is answered as a duplicate. So the same
 message arriving twice, or a batch killed and restarted, never files anything twice.
+
+``ingest_batch`` is the bulk path of an import: it records and processes many messages in one
+transaction, each in a savepoint of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +38,20 @@ from frontdesk.services.comments import add_comment
 from frontdesk.services.links import link_tickets
 from frontdesk.services.plugins import get_settings
 from frontdesk.services.tickets import create_ticket, user_by_email
-from frontdesk.storage import Upload
+from frontdesk.storage import AttachmentStorage, Upload
 from frontdesk.uow import UnitOfWork
 from frontdesk_email import classify as classification
 from frontdesk_email import thread, tokens
 from frontdesk_email.models import InboundMessage, Mailbox, ThreadReference
-from frontdesk_email.parse import Limits, ParsedMessage, Quarantine, envelope, parse, returned_message_id
+from frontdesk_email.parse import (
+    Envelope,
+    Limits,
+    ParsedMessage,
+    Quarantine,
+    envelope,
+    parse,
+    returned_message_id,
+)
 
 log = logging.getLogger("frontdesk.email.pipeline")
 
@@ -92,19 +104,27 @@ class Outcome:
         )
 
 
+def _as_transient(exc: BaseException) -> TransientError | None:
+    """The :class:`TransientError` a lost connection, locked database or storage failure stands for, else None."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return TransientError(f"database unavailable: {exc.orig or exc}")
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return TransientError(f"database connection lost: {exc.orig or exc}")
+    if isinstance(exc, OSError):
+        return TransientError(f"storage unavailable: {exc}")
+    return None
+
+
 @contextmanager
 def _transient() -> Iterator[None]:
     """Turn lost connections, locked databases and storage failures into :class:`TransientError`."""
     try:
         yield
-    except (OperationalError, InterfaceError) as exc:
-        raise TransientError(f"database unavailable: {exc.orig or exc}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise TransientError(f"database connection lost: {exc.orig or exc}") from exc
-        raise
-    except OSError as exc:
-        raise TransientError(f"storage unavailable: {exc}") from exc
+    except Exception as exc:
+        transient = _as_transient(exc)
+        if transient is None:
+            raise
+        raise transient from exc
 
 
 def ingest(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None = None) -> Outcome:
@@ -208,6 +228,169 @@ def process(desk: Desk, row_id: int, *, raw: bytes | None = None) -> Outcome:
     return outcome
 
 
+def ingest_batch(desk: Desk, raws: Sequence[bytes], *, source: str) -> list[Outcome]:
+    """Record and process several messages in one transaction, one outcome each, in order; for bulk imports.
+
+    Only for a source that still holds every message after it is filed (a folder being imported).
+    The raw copies are then stored without an fsync (milliseconds per file on a busy disk): nothing
+    is acknowledged to a sender or deleted from a server on the strength of them, so a power cut can
+    at worst lose the copy of a message already filed, whose ticket or comment is in the database
+    and whose original is still in the folder. Live mail, which the server deletes or the
+    MTA forgets once the desk has it, goes through :func:`ingest`, which stores the copy durably.
+
+    Each message is processed in a savepoint: one that raises is rolled back alone and recorded as
+    failed, and the others are filed. Nothing of the batch is committed before all of it is, so a
+    kill loses only work that was never reported, and a rerun files it then (the dedupe keys of the
+    committed messages answer them as duplicates). A batch that cannot commit for another reason
+    than a transient one is filed again message by message, each with :func:`ingest`.
+    Raises :class:`TransientError` like :func:`ingest`, with nothing of the batch kept.
+    """
+    stored: list[str] = []
+    try:
+        with _transient(), desk.action(SYSTEM, source=SOURCE) as uow:
+            outcomes = _file_batch(uow, raws, source, stored)
+    except TransientError:
+        _discard(desk, stored)
+        raise
+    except Exception:
+        _discard(desk, stored)
+        log.exception("a batch of %d inbound messages failed; filing them one by one", len(raws))
+        return [ingest(desk, raw, source=source) for raw in raws]
+    return outcomes
+
+
+def _file_batch(uow: UnitOfWork, raws: Sequence[bytes], source: str, stored: list[str]) -> list[Outcome]:
+    """Record and process each message in ``uow``'s transaction; the keys of stored raw copies go to ``stored``."""
+    envelopes = [envelope(raw) for raw in raws]
+    known = _known_keys(uow.session, [found.dedupe_key for found in envelopes])
+    intake = Intake.load(uow)
+    outcomes = []
+    # The raw copies are written by a second thread meanwhile: their file system calls overlap the processing.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-raw-copies") as writer:
+        copies = _store_copies(writer, uow.desk.storage, raws, envelopes, known, stored)
+        for index, (raw, found) in enumerate(zip(raws, envelopes, strict=True)):
+            row_id, outcome = known.get(found.dedupe_key, (None, None))
+            if outcome is None:  # never recorded, or recorded by a delivery that stopped before processing
+                if row_id is None:
+                    row = _new_row(uow, raw, found, source, copies[index].result())
+                else:
+                    row = _claim(uow, row_id)
+                outcome = _process_in_savepoint(uow, row, raw, intake)
+                known[found.dedupe_key] = (row.id, Outcome.of(row, duplicate=True))
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _store_copies(
+    writer: Executor,
+    storage: AttachmentStorage,
+    raws: Sequence[bytes],
+    envelopes: list[Envelope],
+    known: dict[str, tuple[int, Outcome | None]],
+    stored: list[str],
+) -> dict[int, Future[str]]:
+    """Start storing the raw copy of each message never recorded (its first one in the batch): index -> key.
+
+    The copies are not durable (see :func:`ingest_batch`); each key goes to ``stored`` once written.
+    """
+
+    def save(raw: bytes) -> str:
+        key = storage.save(io.BytesIO(raw), max_size=len(raw) + 1, durable=False).key
+        stored.append(key)
+        return key
+
+    first: dict[str, int] = {}
+    for index, found in enumerate(envelopes):
+        if found.dedupe_key not in known:
+            first.setdefault(found.dedupe_key, index)
+    return {index: writer.submit(save, raws[index]) for index in first.values()}
+
+
+def _claim(uow: UnitOfWork, row_id: int) -> InboundMessage:
+    """A row recorded by a delivery that stopped before processing it, unless another one processed it meanwhile.
+
+    Like :func:`process`, the update counts the attempt and waits for a concurrent processing
+    transaction, so the row comes back still ``received`` only when this one is to process it.
+    """
+    uow.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == row_id, InboundMessage.status == RECEIVED)
+        .values(attempts=InboundMessage.attempts + 1)
+    )
+    return uow.session.get_one(InboundMessage, row_id, populate_existing=True)
+
+
+def _known_keys(session: Any, keys: list[str]) -> dict[str, tuple[int, Outcome | None]]:
+    """:func:`_known` for many dedupe keys in one query; keys never recorded are left out."""
+    rows = session.execute(
+        select(InboundMessage.dedupe_key, *_KNOWN).where(InboundMessage.dedupe_key.in_(set(keys)))
+    ).all()
+    found: dict[str, tuple[int, Outcome | None]] = {}
+    for key, row_id, status, outcome, ticket, comment, reason in rows:
+        done = None if status == RECEIVED else Outcome("duplicate", outcome, ticket, comment, reason, row_id)
+        found[key] = (row_id, done)
+    return found
+
+
+def _new_row(uow: UnitOfWork, raw: bytes, found: Envelope, source: str, raw_key: str) -> InboundMessage:
+    """Add the row of a message never recorded, its raw copy stored under ``raw_key``; flushed."""
+    row = InboundMessage(
+        dedupe_key=found.dedupe_key,
+        mailbox_id=None,
+        source=source[:20],
+        message_id=found.message_id,
+        sender=found.sender,
+        subject=found.subject,
+        size=len(raw),
+        raw_key=raw_key,
+        status=RECEIVED,
+        decision={},
+        attempts=1,  # processed at once, in this transaction
+        received_at=utcnow(),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _process_in_savepoint(uow: UnitOfWork, row: InboundMessage, raw: bytes, intake: Intake) -> Outcome:
+    """Process ``row`` like :func:`process`, but a failure rolls back only this message and marks it failed."""
+    if row.status != RECEIVED:  # processed meanwhile by another delivery of the same message
+        return Outcome.of(row, duplicate=True)
+    row.processed_at = utcnow()
+    try:
+        with savepoint(uow):
+            _run(uow, row, raw, intake)
+    except Exception as exc:
+        if _as_transient(exc) is not None:
+            raise
+        log.exception("inbound message %s failed", row.id)
+        row.status, row.outcome, row.reason = FAILED, None, f"{type(exc).__name__}: {exc}"[:2000]
+    return Outcome.of(row)
+
+
+@contextmanager
+def savepoint(uow: UnitOfWork) -> Iterator[None]:
+    """A savepoint in ``uow``'s transaction; rolled back, it also drops the events and jobs it emitted or queued.
+
+    What a rolled-back savepoint wrote never happened, so nothing of it may be delivered or run
+    once the transaction commits.
+    """
+    emitted, queued = len(uow.emitted), len(uow.queued)
+    try:
+        with uow.session.begin_nested():
+            yield
+    except BaseException:
+        del uow.emitted[emitted:], uow.queued[queued:]
+        raise
+
+
+def _discard(desk: Desk, keys: list[str]) -> None:
+    """Delete raw copies whose rows were never committed."""
+    for key in keys:
+        desk.storage.delete(key)
+
+
 def _fail(desk: Desk, row_id: int, reason: str) -> Outcome:
     with _transient(), desk.db.transaction() as session:
         row = session.get(InboundMessage, row_id)
@@ -255,8 +438,26 @@ def own_addresses(uow: UnitOfWork, settings: dict[str, Any]) -> set[str]:
     return addresses
 
 
-def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes) -> None:
-    settings = email_settings(uow)
+@dataclass(frozen=True)
+class Intake:
+    """What processing reads before the first message: the plugin's settings and the desk's own addresses.
+
+    Read once per transaction, so the messages of one import batch share them.
+    """
+
+    settings: dict[str, Any]
+    own: set[str]
+
+    @classmethod
+    def load(cls, uow: UnitOfWork) -> Intake:
+        """The settings and own addresses as they stand in ``uow``'s transaction."""
+        settings = email_settings(uow)
+        return cls(settings, own_addresses(uow, settings))
+
+
+def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes, intake: Intake | None = None) -> None:
+    intake = intake or Intake.load(uow)
+    settings = intake.settings
     mailbox = uow.session.get(Mailbox, row.mailbox_id) if row.mailbox_id else None
     limits = Limits(settings["max_message_bytes"], settings["max_parts"], settings["max_depth"])
     decision: dict[str, Any] = {"mailbox": mailbox.address if mailbox else None, "source": row.source}
@@ -265,7 +466,7 @@ def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes) -> None:
     except Quarantine as exc:
         row.status, row.reason, row.decision = QUARANTINED, exc.reason, {**decision, "status": QUARANTINED}
         return
-    own = own_addresses(uow, settings)
+    own = intake.own
     kind = uow.desk.plugins.calls.first("frontdesk_email_classify", message=message, own_addresses=own)
     decision["classification"] = kind.as_dict()
     decision["suppress_autoreply"] = kind.suppress_autoreply
@@ -294,7 +495,7 @@ def run_stages(context: Context) -> None:
     if sender is not None and not sender.active:
         return context.finish(REJECTED, reason=f"the sender {message.from_address} is deactivated")
     try:
-        with context.uow.session.begin_nested():
+        with savepoint(context.uow):
             _write(context, verdict, sender)
     except FrontdeskError as exc:
         context.row.ticket_id = context.row.comment_id = None
@@ -401,18 +602,21 @@ def remember_reference(uow: UnitOfWork, message_id: str | None, ticket_id: int) 
     """File the message's Message-ID under the ticket, so later mail quoting it threads here."""
     if not message_id:
         return
-    insert = pg_insert if uow.desk.db.backend == "postgresql" else sqlite_insert
-    uow.session.execute(
-        insert(ThreadReference)
-        .values(
-            message_id=message_id,
-            digest=thread.digest(message_id),
-            ticket_id=ticket_id,
-            direction="in",
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
-    )
+    values = {
+        "message_id": message_id,
+        "digest": thread.digest(message_id),
+        "ticket_id": ticket_id,
+        "direction": "in",
+        "created_at": utcnow(),
+    }
+    uow.session.execute(_REMEMBER[uow.desk.db.backend], values)
+
+
+# The same statement for every message, built once (only its values change).
+_REMEMBER = {
+    "postgresql": pg_insert(ThreadReference.__table__).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(ThreadReference.__table__).on_conflict_do_nothing(),
+}
 
 
 def _uploads(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk_email import tokens
+import pytest
+from frontdesk_email import pipeline, tokens
 from frontdesk_email.models import InboundMessage, ThreadReference
 from frontdesk_email.pipeline import ingest
 from sqlalchemy import func, select
 
-from frontdesk.models import Comment, Ticket
+from frontdesk.errors import FrontdeskError
+from frontdesk.models import Comment, Event, Ticket
 
 
 def test_new_mail_opens_a_ticket_for_a_new_requester(desk: Any, db: Any, mail: Any) -> None:
@@ -76,3 +78,19 @@ def test_a_sender_the_desk_refuses_is_recorded_with_the_reason(desk: Any, db: An
     assert outcome.status == "rejected"
     assert outcome.reason.startswith("refused by the desk: requester:")
     assert db.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_a_write_the_desk_refuses_leaves_no_events_to_deliver(
+    desk: Any, db: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> None:  # after the ticket was created and its events emitted
+        raise FrontdeskError("no more references")
+
+    delivered: list[int] = []
+    monkeypatch.setattr("frontdesk.uow.has_consumers", lambda desk, name: True)  # every event waits for delivery
+    monkeypatch.setattr(desk.jobs, "deliver_events", lambda ids: delivered.extend(ids))
+    monkeypatch.setattr(pipeline, "remember_reference", refused)
+    outcome = ingest(desk, mail(), source="pipe")
+    assert (outcome.status, outcome.reason) == ("rejected", "refused by the desk: no more references")
+    assert db.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert db.scalar(select(func.count()).select_from(Event).where(Event.id.in_(delivered))) == len(delivered)

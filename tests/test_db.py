@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from frontdesk.desk import Desk
 from frontdesk.models import Group
@@ -33,3 +36,41 @@ def test_naive_timestamps_are_refused(desk: Desk) -> None:
     with pytest.raises(Exception, match="naive datetime"), desk.action(SYSTEM, source="test") as uow:
         uow.session.add(Group(name="Support", created_at=datetime(2026, 1, 1)))
         uow.session.flush()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_writers_of_one_process_take_turns_before_begin(desk: Desk) -> None:
+    """A second writer waits for its turn in the process, never in SQLite's sleeping busy handler.
+
+    SQLite is told not to wait at all: a writer reaching its lock while another holds it would fail.
+    """
+
+    @event.listens_for(desk.db.engine, "connect")
+    def _no_waiting(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    desk.db.engine.dispose()
+    first_inside = threading.Event()
+    failures: list[BaseException] = []
+
+    def write(name: str, hold: float) -> None:
+        try:
+            with desk.action(SYSTEM, source="test") as uow:
+                uow.session.add(Group(name=name, created_at=datetime.now(UTC)))
+                uow.session.flush()
+                first_inside.set()
+                time.sleep(hold)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=("First", 0.3))]
+    threads[0].start()
+    assert first_inside.wait(10)
+    threads += [threading.Thread(target=write, args=(f"Next {i}", 0)) for i in range(3)]
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert failures == []
+    with desk.db.reading() as session:
+        assert session.query(Group).count() == 4

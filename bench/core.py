@@ -8,7 +8,9 @@ Run ``.venv/bin/python bench/core.py [--backend sqlite|postgresql|both] [--ticke
    e-mail from a pool of 200, a group, two tags) and ``services.comments.add_comment`` (a public
    staff reply), so one transaction writes the ticket, its comment, tags, history, events and
    search documents. Fresh database, 50 warm-up tickets, then N timed ones.
-   Target: at least 1,000 tickets/s on SQLite.
+   Target: at least 1,000 tickets/s on SQLite. For scale, the same rows are then written N more
+   times by cached SQLAlchemy Core statements and nothing else (``core_floor``): the ceiling of
+   any service layer built on SQLAlchemy on this machine.
 2. **Queue page**: ``queries.list_tickets`` for the open tickets of one group, newest update first,
    25 per page, with ``--big`` tickets bulk-loaded by SQLAlchemy Core (a data fixture, not the
    services) and the tables analyzed. Timed from opening ``desk.reading()`` to the page in hand:
@@ -54,10 +56,11 @@ from fixtures import (
     postgres_problem,
     print_summary,
 )
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, bindparam, event, func, insert, select, update
 
+from frontdesk.db import utcnow
 from frontdesk.desk import Desk
-from frontdesk.models import Comment, Event, HistoryEntry, SearchDocument, Ticket, ticket_tags
+from frontdesk.models import Comment, Event, HistoryEntry, SearchDocument, Tag, Ticket, User, ticket_tags
 from frontdesk.permissions import SYSTEM, Actor
 from frontdesk.queries import Page, TicketFilter, list_tickets
 from frontdesk.services import comments, people, tickets
@@ -172,6 +175,58 @@ def _rows_per_ticket(desk: Desk) -> str:
     return ", ".join(f"{value:g} {name}" for name, value in counts.items())
 
 
+def core_floor(desk: Desk, n: int) -> float:
+    """Tickets per second when the rows of ``create_ticket_with_reply`` are written with nothing else.
+
+    One transaction per ticket of cached SQLAlchemy Core statements: the requester and tag look-ups,
+    then the ticket, its two tag links, four events, two history rows, the comment, the ticket's
+    update and two search documents, which is what the services write. No validation, permission
+    check, hook, sanitizing or ORM: the ceiling the service layer cannot pass on this machine with
+    SQLAlchemy. The rows copy the last ticket the services made (so every reference is valid).
+    """
+    tickets_t, comments_t, events_t, history_t, documents_t = (
+        model.__table__ for model in (Ticket, Comment, Event, HistoryEntry, SearchDocument)
+    )
+    tables = (tickets_t, comments_t, events_t, history_t, documents_t, ticket_tags)
+    add = {table.name: insert(table) for table in tables}
+    touch = (
+        update(tickets_t)
+        .where(tickets_t.c.id == bindparam("ticket"))
+        .values(status_category="open", updated_at=bindparam("now"), version=tickets_t.c.version + 1)
+    )
+    requester = select(User.id).where(func.lower(User.email) == bindparam("address"))
+    tags = select(Tag.id).where(Tag.name.in_(bindparam("names", expanding=True)))
+    with desk.db.reading() as session:
+        template = dict(session.execute(select(tickets_t).order_by(tickets_t.c.id.desc()).limit(1)).mappings().one())
+        address = session.scalar(select(User.email).where(User.id == template["requester_id"]))
+    del template["id"]
+    writer = desk.db.engine.execution_options(frontdesk_write=True)
+    start = time.perf_counter()
+    for i in range(n):
+        now = utcnow()
+        with writer.begin() as connection:
+            connection.execute(requester, {"address": address}).one()
+            tag_ids = connection.scalars(tags, {"names": TAGS[:2]}).all()
+            row = {**template, "created_at": now, "updated_at": now, "status_changed_at": now, "version": 1}
+            ticket = connection.execute(add["tickets"], row).inserted_primary_key[0]
+            connection.execute(add["ticket_tags"], [{"ticket_id": ticket, "tag_id": tag} for tag in tag_ids])
+            event = {"ticket_id": ticket, "actor_id": None, "source": "bench", "payload": {"number": ticket}}
+            event |= {"state": "delivered", "attempts": 0, "created_at": now, "delivered_at": now}
+            history = {"ticket_id": ticket, "actor_id": None, "source": "bench", "created_at": now}
+            created = connection.execute(add["events"], {**event, "name": "ticket.created"}).inserted_primary_key[0]
+            connection.execute(add["ticket_history"], {**history, "event_id": created, "field": "created"})
+            connection.execute(add["search_documents"], {"ticket_id": ticket, "internal": False, "title": f"VPN {i}"})
+            comment = {"ticket_id": ticket, "body": "<p>Thanks</p>", "public": True, "channel": "bench"}
+            reply = connection.execute(add["comments"], {**comment, "created_at": now}).inserted_primary_key[0]
+            connection.execute(touch, {"ticket": ticket, "now": now})
+            for name in ("ticket.commented", "ticket.updated", "ticket.status_changed"):
+                updated = connection.execute(add["events"], {**event, "name": name}).inserted_primary_key[0]
+            connection.execute(add["ticket_history"], {**history, "event_id": updated, "field": "status"})
+            document = {"ticket_id": ticket, "comment_id": reply, "internal": False, "title": "", "body": "Thanks"}
+            connection.execute(add["search_documents"], document)
+    return n / (time.perf_counter() - start)
+
+
 def bench_intake(backend: str, url: str, workdir: Path, n: int, summary: Summary) -> None:
     """Measurement 1: tickets per second through the service layer, on a fresh database."""
     with migrated_desk(url, workdir / "instance-intake") as desk:
@@ -192,10 +247,14 @@ def bench_intake(backend: str, url: str, workdir: Path, n: int, summary: Summary
             f"{total - driver:.2f} ms in Python (services, ORM, validation) and COMMIT"
         )
         print(f"{backend}:   rows per ticket: {_rows_per_ticket(desk)}")
+        floor = core_floor(desk, n)
+        print(f"{backend}:   the same rows by SQLAlchemy Core statements alone: {floor:.0f} tickets/s")
     target = f">= {INTAKE_TARGET:.0f}/s" if backend == "sqlite" else ""
     verdict = ("meets" if rate >= INTAKE_TARGET else "MISSES") if target else ""
     result = f"{rate:.0f} tickets/s ({1000 / rate:.2f} ms each; {driver:.2f} ms per ticket in the driver)"
     summary.add(backend, f"intake, fresh db ({n} tickets)", result, target, verdict)
+    floor_result = f"{floor:.0f} tickets/s ({1000 / floor:.2f} ms each)"
+    summary.add(backend, "  the same rows, SQLAlchemy Core alone", floor_result)
 
 
 # --- 2. the queue at scale ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     MANYTOMANY,
     MANYTOONE,
@@ -36,6 +35,11 @@ STAFF_FIELDS = ("priority", "type", "group", "assignee", "tags", "add_tags", "re
 # Look-ups nearly every ticket makes, built once (building a statement costs as much as running it).
 _USER_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("address"))
 _TAGS_NAMED = select(Tag).where(Tag.name.in_(bindparam("names", expanding=True))).order_by(Tag.name)
+# A new requester; a concurrent action creating the same one wins quietly (no savepoint, no flush).
+_NEW_USER = {
+    "postgresql": pg_insert(User.__table__).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(User.__table__).on_conflict_do_nothing(),
+}
 _TICKET_COLUMNS = frozenset(Ticket.__table__.columns.keys()) - {"id", "version"}
 # Columns a new ticket may leave out: the database stores NULL, which is what the flush would write.
 _NULL_UNLESS_GIVEN = frozenset(
@@ -106,16 +110,9 @@ def person(uow: UnitOfWork, email: str, *, field: str, create: bool = False, nam
         return user
     if not create:
         raise ValidationError({field: [f"no user with e-mail {email!r}"]})
-    user = User(email=address, name=name or address.split("@")[0], role=Role.REQUESTER.value)
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(user)
-    except IntegrityError:
-        found = user_by_email(uow, address)
-        if found is None:
-            raise
-        return found
-    return user
+    values = {"email": address, "name": name or address.split("@")[0], "role": Role.REQUESTER.value}
+    uow.session.execute(_NEW_USER[uow.desk.db.backend], values)
+    return uow.session.scalars(_USER_BY_EMAIL, {"address": address}).one()
 
 
 def group_named(uow: UnitOfWork, name: str) -> Group:

@@ -533,3 +533,22 @@ def test_a_ticket_rolled_back_with_its_savepoint_is_forgotten(desk: Desk, suppor
     assert details(desk, kept.number)["subject"] == "Kept"
     with desk.db.reading() as session:
         assert session.scalars(select(Ticket.subject)).all() == ["Kept"]
+
+
+def test_a_rolled_back_savepoint_takes_back_its_events(desk: Desk, support: dict[str, Any]) -> None:
+    """Bulk changes, automation rules and mail import run steps in savepoints: a failed step delivers nothing."""
+    ticket = create(desk, group="Support")
+    with desk.action(support["agent"], source="test") as uow:
+        with contextlib.suppress(RuntimeError), uow.savepoint():
+            tickets.update_ticket(uow, ticket.number, {"priority": "high"})
+            raise RuntimeError("the step failed")
+        assert uow.emitted == []
+        with uow.savepoint():
+            tickets.update_ticket(uow, ticket.number, {"priority": "low"})
+        kept = [event.name for event in uow.emitted]
+    assert kept == ["ticket.updated"]
+    with desk.db.reading() as session:
+        assert session.scalars(select(Event.name).where(Event.ticket_id == ticket.id).order_by(Event.id)).all() == [
+            "ticket.created",
+            "ticket.updated",
+        ]

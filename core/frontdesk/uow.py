@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -68,6 +70,22 @@ class UnitOfWork:
         make_transient_to_detached(event)
         self.emitted.append(event)
         return event
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint in this transaction; rolled back, it also takes back the events and jobs of its block.
+
+        What a rolled-back savepoint wrote never happened, so nothing of it may be delivered or run
+        once the transaction commits. Steps that may fail on their own (one ticket of a bulk change,
+        one automation rule, one message of a mail import) run in one.
+        """
+        emitted, queued = len(self.emitted), len(self.queued)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self.emitted[emitted:], self.queued[queued:]
+            raise
 
     def enqueue(self, job: str, /, *, delay: timedelta | None = None, **arguments: Any) -> JobRecord:
         """Queue job ``job`` with JSON ``arguments`` if and when this transaction commits (see ``frontdesk.jobs``)."""

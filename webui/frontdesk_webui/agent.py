@@ -191,7 +191,7 @@ def bulk() -> Response:
     with desk().action(me(), source="web") as uow:
         for number in numbers:
             try:
-                with uow.session.begin_nested():
+                with uow.savepoint():
                     tickets.update_ticket(uow, number, dict(change))
             except FrontdeskError as exc:
                 failures.append(f"#{number}: {exc.message}")

@@ -324,7 +324,7 @@ class Automation:
         for rule in rules:
             outcome = by_rule[rule.id]
             try:
-                with uow.session.begin_nested():
+                with uow.savepoint():
                     outcome["done"] = self.run_actions(
                         uow, ticket_id, rule.actions, extra=extra, caused_by=cause.actor_id if cause else None
                     )

@@ -359,7 +359,7 @@ def _process_in_savepoint(uow: UnitOfWork, row: InboundMessage, raw: bytes, inta
         return Outcome.of(row, duplicate=True)
     row.processed_at = utcnow()
     try:
-        with savepoint(uow):
+        with uow.savepoint():
             _run(uow, row, raw, intake)
     except Exception as exc:
         if _as_transient(exc) is not None:
@@ -367,22 +367,6 @@ def _process_in_savepoint(uow: UnitOfWork, row: InboundMessage, raw: bytes, inta
         log.exception("inbound message %s failed", row.id)
         row.status, row.outcome, row.reason = FAILED, None, f"{type(exc).__name__}: {exc}"[:2000]
     return Outcome.of(row)
-
-
-@contextmanager
-def savepoint(uow: UnitOfWork) -> Iterator[None]:
-    """A savepoint in ``uow``'s transaction; rolled back, it also drops the events and jobs it emitted or queued.
-
-    What a rolled-back savepoint wrote never happened, so nothing of it may be delivered or run
-    once the transaction commits.
-    """
-    emitted, queued = len(uow.emitted), len(uow.queued)
-    try:
-        with uow.session.begin_nested():
-            yield
-    except BaseException:
-        del uow.emitted[emitted:], uow.queued[queued:]
-        raise
 
 
 def _discard(desk: Desk, keys: list[str]) -> None:
@@ -495,7 +479,7 @@ def run_stages(context: Context) -> None:
     if sender is not None and not sender.active:
         return context.finish(REJECTED, reason=f"the sender {message.from_address} is deactivated")
     try:
-        with savepoint(context.uow):
+        with context.uow.savepoint():
             _write(context, verdict, sender)
     except FrontdeskError as exc:
         context.row.ticket_id = context.row.comment_id = None

@@ -200,7 +200,7 @@ def _next_position(uow: UnitOfWork) -> int:
 
 def _flush(uow: UnitOfWork, field: str) -> None:
     try:
-        with uow.session.begin_nested():
+        with uow.savepoint():
             uow.session.flush()
     except IntegrityError:
         raise Conflict(f"the {field} was taken meanwhile; try again") from None

@@ -123,7 +123,7 @@ class BulkUpdate(MethodView):
         with desk().action(require_actor(), source="api") as uow:
             for number in data["ids"]:
                 try:
-                    with uow.session.begin_nested():
+                    with uow.savepoint():
                         ticket = tickets.update_ticket(uow, number, dict(data["changes"]))
                     results.append({"number": number, "ok": True, "version": ticket.version})
                 except FrontdeskError as exc:

@@ -74,3 +74,20 @@ def test_sqlite_writers_of_one_process_take_turns_before_begin(desk: Desk) -> No
     assert failures == []
     with desk.db.reading() as session:
         assert session.query(Group).count() == 4
+
+
+def test_a_table_once_found_is_not_looked_for_again(desk: Desk) -> None:
+    """Plugin state and the rule cache ask every second; only the first answer costs a catalog query."""
+    statements: list[str] = []
+
+    @event.listens_for(desk.db.engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    assert desk.db.has_table("tickets")
+    asked = len(statements)
+    assert desk.db.has_table("tickets")
+    assert len(statements) == asked
+    assert not desk.db.has_table("no_such_table")
+    assert not desk.db.has_table("no_such_table")
+    assert len(statements) > asked, "a missing table is looked for each time (it may be created meanwhile)"

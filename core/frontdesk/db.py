@@ -105,6 +105,7 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine.execution_options(frontdesk_write=True), expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = threading.RLock()
+        self._tables_seen: set[str] = set()
 
     @property
     def backend(self) -> str:
@@ -152,8 +153,14 @@ class Database:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
 
     def has_table(self, name: str) -> bool:
-        """Whether the table exists (used before the schema is created, e.g. for plugin state)."""
-        return inspect(self.engine).has_table(name)
+        """Whether the table exists (used before the schema is created, e.g. for plugin state).
+
+        A table once found is remembered: the desk's tables are not dropped under a running
+        process, and checks repeated every second would each cost a catalog query.
+        """
+        if name not in self._tables_seen and inspect(self.engine).has_table(name):
+            self._tables_seen.add(name)
+        return name in self._tables_seen
 
     def dispose(self) -> None:
         """Close every pooled connection."""

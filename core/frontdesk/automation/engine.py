@@ -143,7 +143,6 @@ class Automation:
         self._book: dict[str, list[CompiledRule]] | None = None
         self._by_event: dict[str, Screen] = {}
         self._stamp: Any = None
-        self._has_table = False
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
@@ -164,11 +163,9 @@ class Automation:
 
     def _refresh(self) -> None:
         self._checked_at = time.monotonic()
-        if not self._has_table:  # looked for until found (a new desk); a table never disappears
-            if not self.desk.db.exists() or not self.desk.db.has_table(Rule.__tablename__):
-                self._book, self._by_event = {}, {}
-                return
-            self._has_table = True
+        if not self.desk.db.exists() or not self.desk.db.has_table(Rule.__tablename__):
+            self._book, self._by_event = {}, {}
+            return
         with self.desk.db.reading() as session:
             stamp = tuple(session.execute(select(func.count(Rule.id), func.max(Rule.updated_at))).one())
             if stamp == self._stamp and self._book is not None:

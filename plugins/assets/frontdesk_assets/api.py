@@ -31,11 +31,13 @@ from frontdesk_assets.output import (
 )
 from frontdesk_assets.schemas import (
     AssetAttributeSchema,
+    AssetAttributeUpdateSchema,
     AssetCheckoutSchema,
     AssetFieldsSchema,
     AssetRelationSchema,
     AssetSeatSchema,
     AssetTypeSchema,
+    AssetTypeUpdateSchema,
 )
 from frontdesk_assets.transfer_csv import export_csv, import_csv
 from frontdesk_webui.api.auth import SAFE_METHODS, actor, require_actor, require_scope
@@ -149,20 +151,6 @@ class AssetTicketsSchema(Schema):
 
 class AssetTicketLinkSchema(Schema):
     ticket = fields.Integer(required=True, validate=validate.Range(min=1))
-
-
-class AssetTypeUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
-    prefix = fields.String()
-
-
-class AssetAttributeUpdateSchema(Schema):
-    label = fields.String()
-    required = fields.Boolean()
-    unique = fields.Boolean()
-    indexed = fields.Boolean()
-    choices = fields.List(fields.String())
-    position = fields.Integer()
 
 
 class AssetImportArgs(Schema):
@@ -414,7 +402,7 @@ class TypeItem(MethodView):
         with desk().reading(actor()) as uow:
             return asset_types.read_type(uow, key)
 
-    @blp.arguments(AssetTypeUpdateSchema)
+    @blp.arguments(AssetTypeUpdateSchema(partial=True))
     @blp.response(200, AssetTypeOutSchema)
     def patch(self, data: dict[str, Any], key: str) -> Any:
         """Rename a type or change its tag prefix."""
@@ -439,7 +427,7 @@ def add_attribute(data: dict[str, Any], key: str) -> Any:
 
 @blp.route("/types/<key>/attributes/<name>")
 class AttributeItem(MethodView):
-    @blp.arguments(AssetAttributeUpdateSchema)
+    @blp.arguments(AssetAttributeUpdateSchema(partial=True))
     @blp.response(200, AssetAttributeOutSchema)
     def patch(self, data: dict[str, Any], key: str, name: str) -> Any:
         """Change an attribute's label, flags or choices."""

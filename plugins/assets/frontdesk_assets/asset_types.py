@@ -11,7 +11,12 @@ from frontdesk.errors import Conflict, NotFound, ValidationError
 from frontdesk.schemas import load
 from frontdesk.uow import UnitOfWork
 from frontdesk_assets.models import Asset, AssetAttribute, AssetAttributeValue, AssetType
-from frontdesk_assets.schemas import AssetAttributeSchema, AssetTypeSchema
+from frontdesk_assets.schemas import (
+    AssetAttributeSchema,
+    AssetAttributeUpdateSchema,
+    AssetTypeSchema,
+    AssetTypeUpdateSchema,
+)
 
 VIEW = "assets.view"
 MANAGE = "assets.manage"
@@ -49,13 +54,16 @@ def get_type(uow: UnitOfWork, key: str) -> AssetType:
 def create_type(uow: UnitOfWork, data: dict[str, Any]) -> AssetType:
     """Define a new asset type, optionally with its attributes."""
     uow.require(MANAGE)
-    values = load(AssetTypeSchema(), data)
+    values = load(AssetTypeSchema, data)
     _unique_type(uow, values["key"], values["prefix"])
     asset_type = AssetType(
-        key=values["key"], name=values["name"], prefix=values["prefix"], category=values["category"], next_number=1
+        key=values["key"],
+        name=values["name"],
+        prefix=values["prefix"],
+        category=values["category"],
+        next_number=1,
+        attributes=[_new_attribute(attribute) for attribute in values["attributes"]],  # loaded, even when empty
     )
-    for attribute in values["attributes"]:
-        asset_type.attributes.append(_new_attribute(attribute))
     uow.session.add(asset_type)
     uow.session.flush()
     return asset_type
@@ -65,7 +73,7 @@ def update_type(uow: UnitOfWork, key: str, data: dict[str, Any]) -> AssetType:
     """Rename an asset type or change its tag prefix (existing tags stay as they are)."""
     uow.require(MANAGE)
     asset_type = get_type(uow, key)
-    values = load(AssetTypeSchema(only=("name", "prefix")), data, partial=True)
+    values = load(AssetTypeUpdateSchema, data, partial=True)
     if "prefix" in values and values["prefix"] != asset_type.prefix:
         _unique_type(uow, None, values["prefix"])
     for field, value in values.items():
@@ -88,7 +96,7 @@ def add_attribute(uow: UnitOfWork, key: str, data: dict[str, Any]) -> AssetAttri
     """Add an attribute to a type; an indexed or unique one is indexed for the assets that exist."""
     uow.require(MANAGE)
     asset_type = get_type(uow, key)
-    values = load(AssetAttributeSchema(), data)
+    values = load(AssetAttributeSchema, data)
     if any(a.name == values["name"] for a in asset_type.attributes):
         raise ValidationError({"name": [f"{key!r} already has an attribute {values['name']!r}"]})
     attribute = _new_attribute(values)
@@ -104,9 +112,7 @@ def update_attribute(uow: UnitOfWork, key: str, name: str, data: dict[str, Any])
     uow.require(MANAGE)
     asset_type = get_type(uow, key)
     attribute = _attribute(asset_type, name)
-    values = load(
-        AssetAttributeSchema(only=("label", "required", "unique", "indexed", "choices", "position")), data, partial=True
-    )
+    values = load(AssetAttributeUpdateSchema, data, partial=True)
     if "choices" in values and (attribute.kind == "choice") != bool(values["choices"]):
         raise ValidationError({"choices": ["Only choice attributes have choices, and they need at least one."]})
     was_searchable = attribute.searchable

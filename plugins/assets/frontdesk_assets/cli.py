@@ -13,7 +13,8 @@ from frontdesk.permissions import SYSTEM
 from frontdesk_assets import asset_types, cmdb, inventory, licences
 from frontdesk_assets.inventory import AssetFilter
 from frontdesk_assets.lifecycle import RelationKind, Status
-from frontdesk_assets.output import asset_row, type_row
+from frontdesk_assets.output import asset_row, asset_rows, type_rows
+from frontdesk_assets.schemas import ATTRIBUTE_KINDS, CATEGORIES
 from frontdesk_assets.transfer_csv import export_csv, import_csv, report_lines
 
 SOURCE = "cli"
@@ -79,7 +80,7 @@ def list_command(
     """List assets, newest first."""
     with state.desk.reading(SYSTEM) as uow:
         page = inventory.list_assets(uow, AssetFilter(type=type_key, status=status, q=q), limit=limit)
-        rows = [asset_row(asset) for asset in page.items]
+        rows = asset_rows(page.items)
     if as_json:
         echo_json(rows)
         return
@@ -101,8 +102,8 @@ def show_command(state: CliState, tag: str) -> None:
 
 
 @group.command("create")
-@click.option("--type", "type_key", required=True)
-@click.option("--name", required=True)
+@click.option("--type", "type_key", required=True, help="Asset type key (laptop, monitor...).")
+@click.option("--name", required=True, help="Name people know the asset by.")
 @click.option("--set", "pairs", multiple=True, metavar="FIELD=VALUE", help="Any field or attr.NAME=VALUE (repeatable).")
 @click.pass_obj
 def create_command(state: CliState, type_key: str, name: str, pairs: tuple[str, ...]) -> None:
@@ -133,9 +134,7 @@ def assign_command(state: CliState, tag: str, email: str, expected_return: str |
     """Check an asset out to a person (or transfer it if someone has it)."""
     data = {"person": email, "expected_return": expected_return}
     with state.desk.action(SYSTEM, source=SOURCE) as uow:
-        current = inventory.get_asset(uow, tag)
-        action = inventory.transfer if current.assigned_to_id is not None else inventory.check_out
-        asset = action(uow, tag, data)
+        asset = inventory.hand_over(uow, tag, data)
         click.echo(f"{asset.asset_tag} is with {email}" + (f" until {expected_return}." if expected_return else "."))
 
 
@@ -202,7 +201,7 @@ def type_group() -> None:
 def type_list(state: CliState, as_json: bool) -> None:
     """List asset types with their attributes."""
     with state.desk.reading(SYSTEM) as uow:
-        rows = [type_row(t) for t in asset_types.list_types(uow)]
+        rows = type_rows(asset_types.list_types(uow))
     if as_json:
         echo_json(rows)
         return
@@ -213,10 +212,14 @@ def type_list(state: CliState, as_json: bool) -> None:
 
 @type_group.command("create")
 @click.argument("key")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="Name shown in lists and forms, e.g. Tablet.")
 @click.option("--prefix", required=True, help="Tag prefix, e.g. TAB for TAB-000001.")
 @click.option(
-    "--category", type=click.Choice(["hardware", "licence", "service"]), default="hardware", show_default=True
+    "--category",
+    type=click.Choice(CATEGORIES),
+    default="hardware",
+    show_default=True,
+    help="Hardware is checked out to people, licences have seats, services are neither.",
 )
 @click.pass_obj
 def type_create(state: CliState, key: str, name: str, prefix: str, category: str) -> None:
@@ -229,10 +232,10 @@ def type_create(state: CliState, key: str, name: str, prefix: str, category: str
 @type_group.command("add-attribute")
 @click.argument("key")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["text", "number", "date", "choice", "person", "asset"]), required=True)
-@click.option("--label")
-@click.option("--required", is_flag=True)
-@click.option("--unique", is_flag=True)
+@click.option("--kind", type=click.Choice(ATTRIBUTE_KINDS), required=True, help="What values it holds.")
+@click.option("--label", help="Name shown in forms (default: NAME with spaces, capitalized).")
+@click.option("--required", is_flag=True, help="Every asset of the type must have a value.")
+@click.option("--unique", is_flag=True, help="No two assets of the type may share a value.")
 @click.option("--indexed", is_flag=True, help="Keep an index for searching by this attribute.")
 @click.option("--choice", "choices", multiple=True, help="An allowed value of a choice attribute (repeatable).")
 @click.pass_obj

@@ -47,7 +47,7 @@ class Direction(StrEnum):
 def add_relation(uow: UnitOfWork, data: dict[str, Any]) -> AssetRelation:
     """Relate two items: ``{"source": tag, "kind": "runs_on", "target": tag}``."""
     uow.require(MANAGE)
-    values = load(AssetRelationSchema(), data)
+    values = load(AssetRelationSchema, data)
     source, target = get_asset(uow, values["source"]), get_asset(uow, values["target"])
     if source.id == target.id:
         raise ValidationError({"target": ["an item cannot relate to itself"]})
@@ -55,10 +55,10 @@ def add_relation(uow: UnitOfWork, data: dict[str, Any]) -> AssetRelation:
         AssetRelation.source_id == source.id, AssetRelation.target_id == target.id, AssetRelation.kind == values["kind"]
     )
     if uow.session.scalar(existing) is not None:
-        raise Conflict(f"{source.asset_tag} already {RELATION_LABELS[RelationKind(values['kind'])]} {target.asset_tag}")
+        raise Conflict(f"{source.asset_tag} already {RELATION_LABELS[values['kind']]} {target.asset_tag}")
     relation = AssetRelation(source=source, target=target, kind=values["kind"])
     uow.session.add(relation)
-    label = f"{RELATION_LABELS[RelationKind(values['kind'])]} {target.asset_tag}"
+    label = f"{RELATION_LABELS[values['kind']]} {target.asset_tag}"
     history.record(uow, source, {"relation": (None, label)})
     uow.session.flush()
     return relation
@@ -70,7 +70,7 @@ def remove_relation(uow: UnitOfWork, relation_id: int) -> None:
     relation = uow.session.get(AssetRelation, relation_id)
     if relation is None:
         raise NotFound(f"no relation {relation_id}")
-    label = f"{RELATION_LABELS[RelationKind(relation.kind)]} {relation.target.asset_tag}"
+    label = f"{RELATION_LABELS[relation.kind]} {relation.target.asset_tag}"
     history.record(uow, relation.source, {"relation": (label, None)})
     uow.session.delete(relation)
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from markupsafe import Markup, escape
 
 from frontdesk_assets.cmdb import Impact
-from frontdesk_assets.lifecycle import RELATION_LABELS, RelationKind
+from frontdesk_assets.lifecycle import RELATION_LABELS
 
 MAX_SHOWN = 60
 BOX_W, BOX_H = 170, 40
@@ -43,7 +43,7 @@ def impact_svg(result: Impact) -> Markup:
         if x1 == x2:  # same column (an edge between items at the same depth): skip to keep the picture clear
             continue
         start, end = (x1 + BOX_W, x2) if x2 > x1 else (x1, x2 + BOX_W)
-        label = RELATION_LABELS.get(RelationKind(kind), kind)
+        label = RELATION_LABELS.get(kind, kind)
         parts.append(
             f'<line x1="{start}" y1="{y1 + BOX_H // 2}" x2="{end}" y2="{y2 + BOX_H // 2}" stroke="#6c757d" '
             f'stroke-width="1.2" marker-end="url(#assets-arrow)"><title>{escape(label)}</title></line>'

@@ -15,6 +15,7 @@ from frontdesk.db import utcnow
 from frontdesk.errors import Conflict, NotFound, ValidationError
 from frontdesk.models import Organization, User
 from frontdesk.schemas import load
+from frontdesk.services.tickets import user_by_email
 from frontdesk.uow import UnitOfWork
 from frontdesk_assets import history
 from frontdesk_assets.alerts import warning_condition
@@ -145,8 +146,7 @@ def change_status(uow: UnitOfWork, tag: str, status: str) -> Asset:
         raise ValidationError({"status": [f"unknown status {status!r}"]})
     if not can_move(asset.status, status):
         raise Conflict(
-            f"{asset.asset_tag} cannot go from {STATUS_LABELS[Status(asset.status)].lower()} "
-            f"to {STATUS_LABELS[Status(status)].lower()}"
+            f"{asset.asset_tag} cannot go from {STATUS_LABELS[asset.status].lower()} to {STATUS_LABELS[status].lower()}"
         )
     changes: dict[str, tuple[Any, Any]] = {"status": (asset.status, status)}
     if Status(status) in UNASSIGNED and asset.assigned_to_id is not None:
@@ -159,18 +159,22 @@ def change_status(uow: UnitOfWork, tag: str, status: str) -> Asset:
 def check_out(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> Asset:
     """Hand an asset in stock to a person (``person``), as a loan when ``expected_return`` is given."""
     uow.require(MANAGE)
-    values = load(AssetCheckoutSchema(), data)
+    values = load(AssetCheckoutSchema, data)
+    return _check_out(uow, get_asset(uow, tag), values)
+
+
+def hand_over(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> Asset:
+    """Give an asset to a person: check it out when nobody has it, else transfer it from its holder.
+
+    The asset is loaded once and the branch taken on its current holder, so the check-out dialog
+    and the command line share one rule.
+    """
+    uow.require(MANAGE)
+    values = load(AssetCheckoutSchema, data)
     asset = get_asset(uow, tag)
-    _can_be_held(asset)
-    if asset.assigned_to_id is not None:
-        raise Conflict(f"{asset.asset_tag} is checked out to {asset.assigned_to.email}; transfer it instead")
-    if not can_move(asset.status, Status.DEPLOYED):
-        raise Conflict(f"{asset.asset_tag} is {STATUS_LABELS[Status(asset.status)].lower()}; it cannot be checked out")
-    person = _person(uow, values["person"])
-    changes = {"status": (asset.status, Status.DEPLOYED.value), **_assign(asset, person, values["expected_return"])}
-    asset.status = Status.DEPLOYED
-    history.record(uow, asset, changes)
-    return asset
+    if asset.assigned_to_id is None:
+        return _check_out(uow, asset, values)
+    return _transfer(uow, asset, values)
 
 
 def check_in(uow: UnitOfWork, tag: str) -> Asset:
@@ -188,15 +192,8 @@ def check_in(uow: UnitOfWork, tag: str) -> Asset:
 def transfer(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> Asset:
     """Give a checked-out asset to another person directly, with a new return date (or none)."""
     uow.require(MANAGE)
-    values = load(AssetCheckoutSchema(), data)
-    asset = get_asset(uow, tag)
-    if asset.assigned_to_id is None:
-        raise Conflict(f"{asset.asset_tag} is not checked out; check it out instead")
-    person = _person(uow, values["person"])
-    if person.id == asset.assigned_to_id:
-        raise Conflict(f"{asset.asset_tag} is already with {person.email}")
-    history.record(uow, asset, _assign(asset, person, values["expected_return"]))
-    return asset
+    values = load(AssetCheckoutSchema, data)
+    return _transfer(uow, get_asset(uow, tag), values)
 
 
 def seats_used(uow: UnitOfWork, licence: Asset) -> int:
@@ -328,12 +325,33 @@ def _can_be_held(asset: Asset) -> None:
         raise Conflict(f"{asset.asset_tag} is a {asset.type.category}; it is not checked out to people")
 
 
+def _check_out(uow: UnitOfWork, asset: Asset, values: dict[str, Any]) -> Asset:
+    _can_be_held(asset)
+    if asset.assigned_to_id is not None:
+        raise Conflict(f"{asset.asset_tag} is checked out to {asset.assigned_to.email}; transfer it instead")
+    if not can_move(asset.status, Status.DEPLOYED):
+        raise Conflict(f"{asset.asset_tag} is {STATUS_LABELS[asset.status].lower()}; it cannot be checked out")
+    person = _person(uow, values["person"])
+    changes = {"status": (asset.status, Status.DEPLOYED.value), **_assign(asset, person, values["expected_return"])}
+    asset.status = Status.DEPLOYED
+    history.record(uow, asset, changes)
+    return asset
+
+
+def _transfer(uow: UnitOfWork, asset: Asset, values: dict[str, Any]) -> Asset:
+    if asset.assigned_to_id is None:
+        raise Conflict(f"{asset.asset_tag} is not checked out; check it out instead")
+    person = _person(uow, values["person"])
+    if person.id == asset.assigned_to_id:
+        raise Conflict(f"{asset.asset_tag} is already with {person.email}")
+    history.record(uow, asset, _assign(asset, person, values["expected_return"]))
+    return asset
+
+
 def _person(uow: UnitOfWork, email: str) -> User:
-    person = Lookups(uow).user_id(email)
-    if person is None:
+    user = user_by_email(uow, email.strip().lower())
+    if user is None:
         raise ValidationError({"person": [f"no user with the e-mail address {email!r}"]})
-    user = uow.session.get(User, person)
-    assert user is not None
     if not user.active:
         raise ValidationError({"person": [f"{email} is deactivated"]})
     return user

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from frontdesk.errors import Conflict, NotFound, ValidationError
-from frontdesk.models import User
 from frontdesk.schemas import load
+from frontdesk.services.tickets import user_by_email
 from frontdesk.uow import UnitOfWork
 from frontdesk_assets import history
 from frontdesk_assets.asset_types import MANAGE, VIEW
@@ -30,7 +30,7 @@ def seats_of(uow: UnitOfWork, tag: str) -> list[LicenceSeat]:
 def assign_seat(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> LicenceSeat:
     """Give one seat of licence ``tag`` to a person or a device; refused when every seat is taken."""
     uow.require(MANAGE)
-    values = load(AssetSeatSchema(), data)
+    values = load(AssetSeatSchema, data)
     licence = _licence(uow, tag)
     if uow.session.get_bind().dialect.name == "postgresql":  # two writers must not both take the last seat
         uow.session.execute(select(Asset.id).where(Asset.id == licence.id).with_for_update())
@@ -43,20 +43,19 @@ def assign_seat(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> LicenceSeat:
             f"all {total} seats of {licence.asset_tag} are in use; free a seat or raise the licence's seats first"
         )
     seat = LicenceSeat(licence_id=licence.id)
-    lookups = Lookups(uow)
     if values["person"]:
-        seat.user_id = lookups.user_id(values["person"])
-        if seat.user_id is None:
+        person = user_by_email(uow, values["person"].strip().lower())
+        if person is None:
             raise ValidationError({"person": [f"no user with the e-mail address {values['person']!r}"]})
-        holder, existing = values["person"].lower(), LicenceSeat.user_id == seat.user_id
+        seat.user, seat.user_id = person, person.id
+        holder, existing = values["person"].lower(), LicenceSeat.user_id == person.id
     else:
-        seat.device_id = lookups.asset_id(values["device"])
+        seat.device_id = Lookups(uow).asset_id(values["device"])
         if seat.device_id is None:
             raise ValidationError({"device": [f"no asset tagged {values['device']!r}"]})
         holder, existing = values["device"], LicenceSeat.device_id == seat.device_id
     if uow.session.scalar(select(LicenceSeat.id).where(LicenceSeat.licence_id == licence.id, existing)):
         raise Conflict(f"{holder} already has a seat of {licence.asset_tag}")
-    seat.user = uow.session.get(User, seat.user_id) if seat.user_id else None
     seat.device = uow.session.get(Asset, seat.device_id) if seat.device_id else None
     uow.session.add(seat)
     history.record(uow, licence, {"seat": (None, holder)})

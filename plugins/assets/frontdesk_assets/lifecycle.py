@@ -16,14 +16,8 @@ class Status(StrEnum):
     DISPOSED = "disposed"
 
 
-STATUS_LABELS = {
-    Status.ORDERED: "Ordered",
-    Status.IN_STOCK: "In stock",
-    Status.DEPLOYED: "Deployed",
-    Status.IN_REPAIR: "In repair",
-    Status.RETIRED: "Retired",
-    Status.DISPOSED: "Disposed",
-}
+# What people read: "In stock" for in_stock. StrEnum keys also match the stored plain strings.
+STATUS_LABELS: dict[Status, str] = {s: s.replace("_", " ").capitalize() for s in Status}
 
 # ordered -> in stock -> deployed -> in repair -> in stock ... -> retired -> disposed
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -57,10 +51,5 @@ class RelationKind(StrEnum):
     PART_OF = "part_of"
 
 
-RELATION_LABELS = {
-    RelationKind.DEPENDS_ON: "depends on",
-    RelationKind.RUNS_ON: "runs on",
-    RelationKind.CONNECTED_TO: "connected to",
-    RelationKind.INSTALLED_ON: "installed on",
-    RelationKind.PART_OF: "part of",
-}
+# Read between two tags: "runs on" for runs_on.
+RELATION_LABELS: dict[RelationKind, str] = {k: k.replace("_", " ") for k in RelationKind}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -76,11 +77,21 @@ class AssetSeatOutSchema(Schema):
     created_at = fields.DateTime()
 
 
+_ASSET = AssetOutSchema()
+_ASSETS = AssetOutSchema(many=True)
+_TYPES = AssetTypeOutSchema(many=True)
+
+
 def asset_row(asset: Asset) -> dict[str, Any]:
     """An asset as plain data."""
-    return AssetOutSchema().dump(asset)
+    return _ASSET.dump(asset)
 
 
-def type_row(asset_type: AssetType) -> dict[str, Any]:
-    """An asset type with its attributes as plain data."""
-    return AssetTypeOutSchema().dump(asset_type)
+def asset_rows(assets: Iterable[Asset]) -> list[dict[str, Any]]:
+    """Assets as plain data, dumped by one shared schema (building a schema costs more than a row)."""
+    return _ASSETS.dump(assets)
+
+
+def type_rows(asset_types: Iterable[AssetType]) -> list[dict[str, Any]]:
+    """Asset types with their attributes as plain data."""
+    return _TYPES.dump(asset_types)

@@ -148,3 +148,17 @@ def attributes_schema(attributes: list[Any]) -> Schema:
     """A schema for the custom attributes of one asset type (unknown names are refused)."""
     declared = {a.name: attribute_field(a.kind, list(a.choices or []), a.required) for a in attributes}
     return Schema.from_dict(declared, name="AttributesSchema")()
+
+
+class AssetTypeUpdateSchema(AssetTypeSchema):
+    """The fields an edit of an existing type may change (its key and category stay), with the same rules."""
+
+    class Meta:
+        fields = ("name", "prefix")
+
+
+class AssetAttributeUpdateSchema(AssetAttributeSchema):
+    """The fields an edit of an existing attribute may change (its name and kind stay), with the same rules."""
+
+    class Meta:
+        fields = ("label", "required", "unique", "indexed", "choices", "position")

@@ -10,8 +10,6 @@ from frontdesk_assets import asset_types, cmdb, inventory
 from frontdesk_assets.lifecycle import STATUS_LABELS
 from frontdesk_webui.context import desk
 
-STATUS_NAMES = {s.value: label for s, label in STATUS_LABELS.items()}
-
 
 def ticket_sidebar(ticket: Ticket, user: User) -> tuple[int, Markup] | None:
     """The requester's assets and the ticket's linked items with how many items each affects."""
@@ -27,7 +25,7 @@ def ticket_sidebar(ticket: Ticket, user: User) -> tuple[int, Markup] | None:
             requester=requester,
             requester_assets=inventory.assets_of(uow, requester.id),
             linked=linked,
-            status_labels=STATUS_NAMES,
+            status_labels=STATUS_LABELS,
         )
     return 60, Markup(html)  # noqa: S704 (rendered by Jinja with autoescape)
 
@@ -38,4 +36,4 @@ def portal_home(user: User) -> Markup | None:
         assets = inventory.assets_of(uow, user.id)
         if not assets:
             return None
-        return Markup(render_template("assets/_portal.html", assets=assets, status_labels=STATUS_NAMES))  # noqa: S704
+        return Markup(render_template("assets/_portal.html", assets=assets, status_labels=STATUS_LABELS))  # noqa: S704

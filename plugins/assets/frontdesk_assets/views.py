@@ -59,8 +59,8 @@ def inventory_readers_only() -> None:
 @bp.context_processor
 def helpers() -> dict[str, Any]:
     return {
-        "status_labels": {s.value: label for s, label in STATUS_LABELS.items()},
-        "relation_labels": {k.value: label for k, label in RELATION_LABELS.items()},
+        "status_labels": STATUS_LABELS,
+        "relation_labels": RELATION_LABELS,
         "can_manage": desk().permissions.can(me(), asset_types.MANAGE),
     }
 
@@ -232,9 +232,7 @@ def change_status(tag: str) -> Response:
     """Move the asset to another status."""
     status = request.form.get("status", "")
     return act(
-        lambda uow: (
-            f"{inventory.change_status(uow, tag, status).asset_tag} is now {STATUS_LABELS[Status(status)].lower()}."
-        ),
+        lambda uow: f"{inventory.change_status(uow, tag, status).asset_tag} is now {STATUS_LABELS[status].lower()}.",
         url_for("assets.detail", tag=tag),
     )
 
@@ -247,12 +245,10 @@ def check_out(tag: str) -> Response:
         "expected_return": request.form.get("expected_return") or None,
     }
 
-    def run(uow: UnitOfWork) -> str:
-        current = inventory.get_asset(uow, tag)
-        action = inventory.transfer if current.assigned_to_id is not None else inventory.check_out
-        return f"{action(uow, tag, data).asset_tag} is with {data['person']}."
-
-    return act(run, url_for("assets.detail", tag=tag))
+    return act(
+        lambda uow: f"{inventory.hand_over(uow, tag, data).asset_tag} is with {data['person']}.",
+        url_for("assets.detail", tag=tag),
+    )
 
 
 @bp.route("/items/<tag>/checkin", methods=["POST"])
@@ -289,7 +285,7 @@ def add_relation(tag: str) -> Response:
 
     def run(uow: UnitOfWork) -> str:
         cmdb.add_relation(uow, {"source": ends[0], "kind": kind, "target": ends[1]})
-        return f"{ends[0]} {RELATION_LABELS.get(RelationKind(kind), kind)} {ends[1]}."
+        return f"{ends[0]} {RELATION_LABELS.get(kind, kind)} {ends[1]}."
 
     return act(run, url_for("assets.detail", tag=tag))
 
@@ -366,6 +362,15 @@ def type_editor(key: str) -> str | Response:
         )
     with desk().reading(me()) as uow:
         return render_template("assets/type.html", asset_type=asset_types.read_type(uow, key), kinds=ATTRIBUTE_KINDS)
+
+
+@bp.route("/types/<key>/delete", methods=["POST"])
+def delete_type(key: str) -> Response:
+    """Remove an admin-defined type no asset uses; the service refuses built-in and used types."""
+    return act(
+        lambda uow: asset_types.delete_type(uow, key) or f"Deleted type {key}.",
+        url_for("assets.types"),
+    )
 
 
 def attribute_form() -> dict[str, Any]:

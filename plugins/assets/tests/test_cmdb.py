@@ -47,6 +47,16 @@ def test_licence_seats_are_never_over_allocated(as_system: Any, make_user: Any) 
         licences.assign_seat(uow, laptop, {"person": "ann@example.com"})
 
 
+def test_a_seat_goes_to_a_person_by_e_mail_in_any_case(as_system: Any, make_user: Any) -> None:
+    ann = make_user(email="ann@example.com")
+    with as_system() as uow:
+        tag = inventory.create_asset(uow, "licence", {"name": "Office", "seats_total": "2"}).asset_tag
+        seat = licences.assign_seat(uow, tag, {"person": "Ann@Example.com"})
+        assert (seat.user_id, seat.user.email) == (ann.id, "ann@example.com")
+    with pytest.raises(ValidationError, match="no user with the e-mail address 'nobody@"), as_system() as uow:
+        licences.assign_seat(uow, tag, {"person": "nobody@example.com"})
+
+
 def _items(as_system: Any, names: list[str]) -> dict[str, str]:
     with as_system() as uow:
         return {name: inventory.create_asset(uow, "service", {"name": name}).asset_tag for name in names}

@@ -9,11 +9,13 @@ import pytest
 from frontdesk_assets import asset_types, inventory
 from frontdesk_assets.history import history_of
 from frontdesk_assets.inventory import AssetFilter
+from frontdesk_assets.lifecycle import RELATION_LABELS, STATUS_LABELS
 from frontdesk_assets.models import AssetAttributeValue
 from sqlalchemy import select
 
 from frontdesk.desk import Desk
 from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from frontdesk.models import User
 from frontdesk.services import people
 
 
@@ -183,6 +185,32 @@ def test_check_out_return_and_transfer_with_history(as_system: Any, make_user: A
         inventory.check_out(uow, tag, {"person": "ann@example.com", "expected_return": "2020-01-01"})
 
 
+def test_hand_over_checks_out_then_transfers(as_system: Any, make_user: Any) -> None:
+    ann, bob = make_user(email="ann@example.com"), make_user(email="bob@example.com")
+    with as_system() as uow:
+        tag = inventory.create_asset(uow, "laptop", {"name": "A"}).asset_tag
+        asset = inventory.hand_over(uow, tag, {"person": "ann@example.com"})
+        assert (asset.status, asset.assigned_to_id) == ("deployed", ann.id)
+        asset = inventory.hand_over(uow, tag, {"person": "bob@example.com"})
+        assert (asset.status, asset.assigned_to_id) == ("deployed", bob.id)
+        rows = [(h.field, h.old, h.new) for h in reversed(history_of(uow, asset)) if h.field != "expected_return"]
+    assert rows == [
+        ("created", None, tag),
+        ("status", "in_stock", "deployed"),
+        ("assigned_to", None, "ann@example.com"),
+        ("assigned_to", "ann@example.com", "bob@example.com"),
+    ]
+    with pytest.raises(Conflict, match="already with bob@"), as_system() as uow:
+        inventory.hand_over(uow, tag, {"person": "BOB@example.com"})
+    with pytest.raises(ValidationError, match="no user"), as_system() as uow:
+        inventory.hand_over(uow, tag, {"person": "nobody@example.com"})
+    carl = make_user(email="carl@example.com")
+    with as_system() as uow:
+        uow.session.get(User, carl.id).active = False
+    with pytest.raises(ValidationError, match="is deactivated"), as_system() as uow:
+        inventory.hand_over(uow, tag, {"person": "carl@example.com"})
+
+
 def test_retiring_ends_the_assignment_and_services_are_not_checked_out(as_system: Any, make_user: Any) -> None:
     make_user(email="ann@example.com")
     with as_system() as uow:
@@ -242,3 +270,21 @@ def test_keyset_pagination_and_search(as_system: Any) -> None:
         assert [a.name for a in inventory.list_assets(uow, AssetFilter(q="SN3")).items] == ["Screen 3"]
         assert len(inventory.list_assets(uow, AssetFilter(q="screen")).items) == 7
         assert inventory.list_assets(uow, AssetFilter(q="100%")).items == []
+
+
+def test_labels_read_as_words_and_match_stored_strings() -> None:
+    assert [STATUS_LABELS[s] for s in ("ordered", "in_stock", "deployed", "in_repair", "retired", "disposed")] == [
+        "Ordered",
+        "In stock",
+        "Deployed",
+        "In repair",
+        "Retired",
+        "Disposed",
+    ]
+    assert [RELATION_LABELS[k] for k in ("depends_on", "runs_on", "connected_to", "installed_on", "part_of")] == [
+        "depends on",
+        "runs on",
+        "connected to",
+        "installed on",
+        "part of",
+    ]

@@ -41,6 +41,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("assets.types", "POST"): "manage",
     ("assets.type_editor", "GET"): "read",
     ("assets.type_editor", "POST"): "manage",
+    ("assets.delete_type", "POST"): "manage",
     ("assets.add_attribute", "POST"): "manage",
     ("assets.update_attribute", "POST"): "manage",
     ("assets.remove_attribute", "POST"): "manage",

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from frontdesk_assets import cmdb, inventory
+from frontdesk_assets import asset_types, cmdb, inventory
 
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import people, tickets
@@ -282,3 +282,57 @@ def test_the_list_and_detail_pages_query_assets_the_same_whatever_the_number_of_
     few = (queries("/assets/"), queries("/assets/items/SVC-000001"))
     add(20, 2)
     assert (queries("/assets/"), queries("/assets/items/SVC-000001")) == few
+
+
+def test_api_edits_of_types_and_attributes_keep_the_definition_rules(client: Any, sign_in: Any) -> None:
+    sign_in("admin")
+    client.post("/assets/types", data={"key": "tablet", "name": "Tablet", "prefix": "TAB", "category": "hardware"})
+    client.post("/assets/types/tablet/attributes", data={"name": "screen", "kind": "text"})
+    bad_prefix = client.patch("/api/v1/assets/types/tablet", json={"prefix": "tab-lower"})
+    assert bad_prefix.status_code == 422
+    assert "prefix" in str(bad_prefix.json)
+    renamed = client.patch("/api/v1/assets/types/tablet", json={"name": "Slate"})
+    assert (renamed.status_code, renamed.json["name"], renamed.json["prefix"]) == (200, "Slate", "TAB")
+    too_long = client.patch("/api/v1/assets/types/tablet/attributes/screen", json={"label": "x" * 101})
+    assert too_long.status_code == 422
+    assert "label" in str(too_long.json)
+    relabelled = client.patch("/api/v1/assets/types/tablet/attributes/screen", json={"label": "Screen"})
+    assert (relabelled.status_code, relabelled.json["label"], relabelled.json["kind"]) == (200, "Screen", "text")
+    spec = client.get("/api/openapi.json").json
+    assert {"patch", "delete"} <= set(spec["paths"]["/api/v1/assets/types/{key}"])
+    assert "patch" in spec["paths"]["/api/v1/assets/types/{key}/attributes/{name}"]
+
+
+def test_admin_deletes_an_unused_type_from_its_page(desk: Any, client: Any, sign_in: Any) -> None:
+    sign_in("admin")
+    client.post("/assets/types", data={"key": "tablet", "name": "Tablet", "prefix": "TAB", "category": "hardware"})
+    client.post("/assets/types", data={"key": "scanner", "name": "Scanner", "prefix": "SCN", "category": "hardware"})
+    assert "Delete type" in client.get("/assets/types/tablet").get_data(as_text=True)
+    assert "Delete type" not in client.get("/assets/types/laptop").get_data(as_text=True)  # built-in
+    with desk.action(SYSTEM, source="test") as uow:
+        inventory.create_asset(uow, "scanner", {"name": "Hall scanner"})
+    deleted = client.post("/assets/types/tablet/delete", follow_redirects=True).get_data(as_text=True)
+    assert "Deleted type tablet." in deleted
+    assert client.get("/assets/types/tablet").status_code == 404
+    used = client.post("/assets/types/scanner/delete", follow_redirects=True).get_data(as_text=True)
+    assert "assets of type &#39;scanner&#39; exist" in used
+    assert client.get("/assets/types/scanner").status_code == 200
+
+
+def test_only_managers_delete_types(desk: Any, client: Any, sign_in: Any) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        asset_types.create_type(uow, {"key": "tablet", "name": "Tablet", "prefix": "TAB"})
+    sign_in("agent")
+    assert "Delete type" not in client.get("/assets/types/tablet").get_data(as_text=True)
+    assert client.post("/assets/types/tablet/delete").status_code == 403
+    with desk.reading(SYSTEM) as uow:
+        assert asset_types.read_type(uow, "tablet").name == "Tablet"
+
+
+def test_api_creates_a_type_without_attributes(client: Any, sign_in: Any) -> None:
+    sign_in("admin")
+    made = client.post(
+        "/api/v1/assets/types", json={"key": "tablet", "name": "Tablet", "prefix": "TAB", "category": "hardware"}
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert (made.json["key"], made.json["attributes"]) == ("tablet", [])

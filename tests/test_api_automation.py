@@ -440,9 +440,10 @@ def test_applying_a_macro_changes_the_ticket_and_replies(client: Any, as_: Any, 
 
     again = client.post(f"{API}/tickets/{number}/macros/{macro['id']}", json={}, headers=as_("agent"))
     assert again.status_code == 200, "no version: applied to whatever is current"
-    assert client.post(f"{API}/tickets/{number}/macros/{macro['id']}", headers={**as_("agent"), "If-Match": "x"}).json[
-        "errors"
-    ] == {"If-Match": ['give the ticket\'s ETag, e.g. "7"']}
+    for etag in ("x", '"²"', '"99999999999999999999"'):  # "²" passes str.isdigit but not int()
+        url = f"{API}/tickets/{number}/macros/{macro['id']}"
+        refused = client.post(url, headers={**as_("agent"), "If-Match": etag})
+        assert refused.json["errors"] == {"If-Match": ['give the ticket\'s ETag, e.g. "7"']}
 
 
 def test_a_macro_on_a_ticket_the_agent_cannot_see_is_not_found(client: Any, as_: Any, desk: Desk) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frontdesk.text import csv_cell, from_csv_cell
+from frontdesk.text import csv_cell, from_csv_cell, whole_number
 
 
 @pytest.mark.parametrize("formula", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
@@ -23,3 +23,22 @@ def test_other_values_stay_as_they_are() -> None:
 @given(st.text())
 def test_exports_import_back_unchanged(text: str) -> None:
     assert from_csv_cell(csv_cell(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0", 0),
+        ("42", 42),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("²", None),
+        ("٣", None),
+        ("-1", None),
+        ("4 2", None),
+        ("", None),
+        ("0x10", None),
+    ],
+)
+def test_whole_numbers_are_ascii_digits_a_database_can_hold(raw: str, expected: int | None) -> None:
+    assert whole_number(raw) == expected

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from frontdesk.errors import ConfigError
+from frontdesk.text import whole_number
 
 ENV_PREFIX = "FRONTDESK_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -40,9 +41,10 @@ def _env_count(name: str, default: int = 0) -> int:
     raw = os.environ.get(ENV_PREFIX + name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    value = whole_number(raw)
+    if value is None:
         raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}")
-    return int(raw)
+    return value
 
 
 def _env_path(name: str) -> Path | None:

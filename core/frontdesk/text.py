@@ -8,6 +8,9 @@ from typing import Any
 
 import nh3
 
+# The largest number a 64-bit integer column holds.
+MAX_WHOLE_NUMBER = 2**63 - 1
+
 # Remote images are left out here; a later "show images" choice is the web layer's business.
 _URL_SCHEMES = {"http", "https", "mailto", "cid"}
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -61,3 +64,15 @@ def from_csv_cell(text: str) -> str:
     if text.startswith("'") and text[1:].startswith((*FORMULA_PREFIXES, "'")):
         return text[1:]
     return text
+
+
+def whole_number(raw: str) -> int | None:
+    """The number ``raw`` spells in ASCII digits, from 0 to 2**63 - 1; None for anything else.
+
+    ``str.isdigit`` alone also admits characters such as "²" that ``int`` refuses, and numbers too
+    large for any database column: both would end as a server error instead of a clear answer.
+    """
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= MAX_WHOLE_NUMBER else None

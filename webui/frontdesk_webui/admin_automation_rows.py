@@ -21,6 +21,7 @@ from marshmallow import missing, validate
 
 from frontdesk.automation.conditions import CORE_FIELDS, OPERATORS, VALUELESS
 from frontdesk.errors import ValidationError
+from frontdesk.text import whole_number
 from frontdesk_webui.admin_base import number
 from frontdesk_webui.context import desk
 
@@ -337,7 +338,7 @@ def intent() -> tuple[str, str | None, int | None]:
         return "add", value[4:], None
     if value.startswith("remove:"):
         _, section, index = [*value.split(":"), "", ""][:3]
-        return "remove", section, int(index) if index.isdigit() else None
+        return "remove", section, whole_number(index)
     return value if value in ("save", "dry_run", "refresh") else "save", None, None
 
 

@@ -16,6 +16,7 @@ from frontdesk.errors import Conflict, FrontdeskError, PermissionDenied, Validat
 from frontdesk.models import User
 from frontdesk.services import comments, escalation, links, macros, tickets
 from frontdesk.services import views as saved_views
+from frontdesk.text import whole_number
 from frontdesk_webui.agent_forms import (
     Draft,
     bulk_change,
@@ -326,9 +327,9 @@ def apply_macro(number: int) -> Response | tuple[str, int]:
     _require_visible(number)
     try:
         raw = request.form.get("macro", "").strip()
-        if not raw.isdigit():
+        macro_id = whole_number(raw)
+        if macro_id is None:
             raise ValidationError({"macro": ["choose a macro to apply"]})
-        macro_id = int(raw)
         with desk().action(me(), source="web") as uow:
             macros.apply_macro(uow, macro_id, number, submitted_version(request.form))
             name = macros.get_macro(uow, macro_id).name

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from werkzeug.datastructures import MultiDict
 
 from frontdesk.errors import FrontdeskError, ValidationError
+from frontdesk.text import whole_number
 
 # Fields of the properties form; an empty type, group or assignee means "none".
 PROPERTY_FIELDS = ("subject", "status", "priority", "type", "group", "assignee")
@@ -56,7 +57,7 @@ def property_changes(form: MultiDict[str, str]) -> dict[str, Any]:
 def submitted_version(form: MultiDict[str, str]) -> int | None:
     """The ticket version the page was rendered with, if the form carries one."""
     raw = form.get("version", "").strip()
-    return int(raw) if raw.isdigit() else None
+    return whole_number(raw)
 
 
 def submitted_properties(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -71,17 +72,19 @@ def submitted_properties(form: MultiDict[str, str]) -> dict[str, Any]:
 def ticket_number(raw: str, field: str) -> int:
     """A ticket number typed by a person: ``42`` or ``#42``."""
     value = raw.strip().lstrip("#").strip()
-    if not value.isdigit() or not 1 <= int(value) <= 2**63 - 1:
+    number = whole_number(value)
+    if number is None or number < 1:
         raise ValidationError({field: ["give a ticket number, e.g. 42"]})
-    return int(value)
+    return number
 
 
 def bulk_numbers(form: MultiDict[str, str]) -> list[int]:
     """The ticket numbers ticked in a list, in order, without duplicates."""
     numbers: list[int] = []
     for raw in form.getlist("ids"):
-        if raw.isdigit() and int(raw) not in numbers:
-            numbers.append(int(raw))
+        number = whole_number(raw)
+        if number is not None and number not in numbers:
+            numbers.append(number)
     return numbers
 
 

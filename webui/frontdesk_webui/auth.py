@@ -13,6 +13,7 @@ from frontdesk.models import User
 from frontdesk.permissions import SYSTEM
 from frontdesk.services.sessions import end_all_sessions, sign_in
 from frontdesk.services.signup import sign_up
+from frontdesk.text import whole_number
 from frontdesk_webui.context import desk, desk_settings
 
 bp = Blueprint("auth", __name__)
@@ -27,11 +28,12 @@ def configure(app: Flask) -> None:
     @manager.user_loader
     def load_user(identity: str) -> User | None:
         user_id, _, epoch = identity.partition(":")
-        if not user_id.isdigit() or not epoch.isdigit():
+        user_number, epoch_number = whole_number(user_id), whole_number(epoch)
+        if user_number is None or epoch_number is None:
             return None
         with desk().reading(SYSTEM) as uow:
-            user = uow.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_epoch != int(epoch):
+            user = uow.session.get(User, user_number)
+        if user is None or not user.active or user.session_epoch != epoch_number:
             return None
         return user
 

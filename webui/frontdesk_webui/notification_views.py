@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from frontdesk import notifications
+from frontdesk.text import whole_number
 from frontdesk_webui.context import desk
 
 bp = Blueprint("notices", __name__, url_prefix="/notifications")
@@ -31,7 +32,8 @@ def index() -> str:
 def read() -> Response:
     """Mark one notification (``id``) or all of them read, then go back to the list or open its ticket."""
     raw = request.form.get("id", "")
-    ids = [int(raw)] if raw.isdigit() else None
+    number = whole_number(raw)
+    ids = None if number is None else [number]
     with desk().action(current_user._get_current_object(), source="web") as uow:
         count = notifications.mark_read(uow, ids)
     target = request.form.get("next", "")

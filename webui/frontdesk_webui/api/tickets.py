@@ -20,6 +20,7 @@ from frontdesk.schemas.tickets import (
     TicketUpdateSchema,
 )
 from frontdesk.services import comments, links, tickets
+from frontdesk.text import whole_number
 from frontdesk_webui.api.auth import actor, require_actor
 from frontdesk_webui.api.schemas import (
     BulkResponseSchema,
@@ -54,9 +55,10 @@ def _if_match() -> int | None:
     if header is None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = whole_number(value)
+    if version is None:
         raise ValidationError({"If-Match": ['give the ticket\'s ETag, e.g. "7"']})
-    return int(value)
+    return version
 
 
 @blp.route("")

@@ -6,12 +6,11 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from frontdesk.cli.base import CliState, pass_desk
 from frontdesk.desk import Desk
+from frontdesk_email import mailboxes
 from frontdesk_email.importer import ImportSourceError, count_messages, import_path
-from frontdesk_email.models import Mailbox
 from frontdesk_email.pipeline import ingest
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
@@ -21,10 +20,10 @@ def _mailbox_id(desk: Desk, name: str | None) -> int | None:
     if not name:
         return None
     with desk.db.reading() as session:
-        found = session.scalar(select(Mailbox.id).where((Mailbox.name == name) | (Mailbox.address == name.lower())))
-    if found is None:
-        raise click.ClickException(f"no mailbox named {name!r}")
-    return found
+        found = mailboxes.lookup(session, name)
+        if found is None:
+            raise click.ClickException(f"no mailbox named {name!r}")
+        return found.id
 
 
 @click.command("receive")

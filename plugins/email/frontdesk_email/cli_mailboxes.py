@@ -37,7 +37,8 @@ def add(desk: Desk, name: str, address: str, **options: Any) -> None:
     data = {"name": name, "address": address, **{key: value for key, value in options.items() if value is not None}}
     with desk.action(SYSTEM, source="cli") as uow:
         mailbox = mailboxes.add_mailbox(uow, data)
-        click.echo(f"Mailbox {mailbox.name} <{mailbox.address}> added (#{mailbox.id}).")
+        added = f"Mailbox {mailbox.name} <{mailbox.address}> added (#{mailbox.id})."
+    click.echo(added)  # once committed
 
 
 @mailbox_group.command("list")

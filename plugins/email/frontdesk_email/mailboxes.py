@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from frontdesk.errors import NotFound, ValidationError
 from frontdesk.models import Group
@@ -17,6 +18,7 @@ from frontdesk_email.models import Mailbox
 
 PERMISSION = "email.manage"
 SECURITY = ("tls", "starttls", "none")
+MAX_ID = 2**63 - 1  # larger numbers are no row id, and the database cannot compare them
 
 
 class MailboxSchema(Schema):
@@ -56,14 +58,21 @@ def get_mailbox(uow: UnitOfWork, mailbox_id: int) -> Mailbox:
 def find_mailbox(uow: UnitOfWork, name_or_id: str) -> Mailbox:
     """A mailbox by id, name or address (the CLI's way of naming one)."""
     uow.require(PERMISSION)
-    if name_or_id.isdigit():
-        return get_mailbox(uow, int(name_or_id))
-    found = uow.session.scalar(
-        select(Mailbox).where((Mailbox.name == name_or_id) | (Mailbox.address == name_or_id.lower()))
-    )
+    found = lookup(uow.session, name_or_id)
     if found is None:
         raise NotFound(f"no mailbox named {name_or_id!r}")
     return found
+
+
+def lookup(session: Session, name_or_id: str) -> Mailbox | None:
+    """The mailbox with this id, name or address, else None.
+
+    Checks no permission: also used where mail arrives (the webhook, the MTA pipe) to tell which
+    mailbox it was sent to.
+    """
+    if name_or_id.isascii() and name_or_id.isdigit() and int(name_or_id) <= MAX_ID:
+        return session.get(Mailbox, int(name_or_id))
+    return session.scalar(select(Mailbox).where((Mailbox.name == name_or_id) | (Mailbox.address == name_or_id.lower())))
 
 
 def add_mailbox(uow: UnitOfWork, data: dict[str, Any]) -> Mailbox:

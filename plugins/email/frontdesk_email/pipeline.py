@@ -151,13 +151,7 @@ _KNOWN = (
 
 def _known(session: Any, dedupe_key: str) -> tuple[int, Outcome | None] | None:
     """The row already recorded under this key, and its outcome unless it still waits to be processed."""
-    found = session.execute(select(*_KNOWN).where(InboundMessage.dedupe_key == dedupe_key)).first()
-    if found is None:
-        return None
-    row_id, status, outcome, ticket, comment, reason = found
-    if status == RECEIVED:
-        return row_id, None
-    return row_id, Outcome("duplicate", outcome, ticket, comment, reason, row_id)
+    return _known_keys(session, [dedupe_key]).get(dedupe_key)
 
 
 def _record(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None) -> tuple[int, Outcome | None]:
@@ -169,20 +163,7 @@ def _record(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None) -> t
         if known is not None:
             return known
         stored = desk.storage.save(io.BytesIO(raw), max_size=len(raw) + 1)
-        values = {
-            "dedupe_key": found.dedupe_key,
-            "mailbox_id": mailbox_id,
-            "source": source[:20],
-            "message_id": found.message_id,
-            "sender": found.sender,
-            "subject": found.subject,
-            "size": len(raw),
-            "raw_key": stored.key,
-            "status": RECEIVED,
-            "decision": {},
-            "attempts": 0,
-            "received_at": utcnow(),
-        }
+        values = _row_values(raw, found, source, stored.key, mailbox_id=mailbox_id, attempts=0)
         try:
             with desk.db.transaction() as session:
                 return session.scalar(insert(InboundMessage).values(values).returning(InboundMessage.id)), None
@@ -193,6 +174,26 @@ def _record(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None) -> t
             if known is None:
                 raise
             return known
+
+
+def _row_values(
+    raw: bytes, found: Envelope, source: str, raw_key: str, *, mailbox_id: int | None, attempts: int
+) -> dict[str, Any]:
+    """The columns of a new ``received`` row for a message never recorded, its raw copy stored under ``raw_key``."""
+    return {
+        "dedupe_key": found.dedupe_key,
+        "mailbox_id": mailbox_id,
+        "source": source[:20],
+        "message_id": found.message_id,
+        "sender": found.sender,
+        "subject": found.subject,
+        "size": len(raw),
+        "raw_key": raw_key,
+        "status": RECEIVED,
+        "decision": {},
+        "attempts": attempts,
+        "received_at": utcnow(),
+    }
 
 
 def load_raw(desk: Desk, row: InboundMessage) -> bytes:
@@ -207,15 +208,8 @@ def process(desk: Desk, row_id: int, *, raw: bytes | None = None) -> Outcome:
     """Process a recorded message (status ``received``) exactly once; see :func:`ingest`."""
     try:
         with _transient(), desk.action(SYSTEM, source=SOURCE) as uow:
-            claimed = uow.session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == row_id, InboundMessage.status == RECEIVED)
-                .values(attempts=InboundMessage.attempts + 1)
-            )
-            row = uow.session.get(InboundMessage, row_id, populate_existing=True)
-            if row is None:
-                raise LookupError(f"no inbound message {row_id}")
-            if claimed.rowcount == 0:  # processed meanwhile by another delivery of the same message
+            row = _claim(uow, row_id)
+            if row.status != RECEIVED:  # processed meanwhile by another delivery of the same message
                 return Outcome.of(row, duplicate=True)
             row.processed_at = utcnow()
             _run(uow, row, raw if raw is not None else load_raw(desk, row))
@@ -268,16 +262,21 @@ def _file_batch(uow: UnitOfWork, raws: Sequence[bytes], source: str, stored: lis
     # The raw copies are written by a second thread meanwhile: their file system calls overlap the processing.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-raw-copies") as writer:
         copies = _store_copies(writer, uow.desk.storage, raws, envelopes, known, stored)
-        for index, (raw, found) in enumerate(zip(raws, envelopes, strict=True)):
-            row_id, outcome = known.get(found.dedupe_key, (None, None))
-            if outcome is None:  # never recorded, or recorded by a delivery that stopped before processing
-                if row_id is None:
-                    row = _new_row(uow, raw, found, source, copies[index].result())
-                else:
-                    row = _claim(uow, row_id)
-                outcome = _process_in_savepoint(uow, row, raw, intake)
-                known[found.dedupe_key] = (row.id, Outcome.of(row, duplicate=True))
-            outcomes.append(outcome)
+        try:
+            for index, (raw, found) in enumerate(zip(raws, envelopes, strict=True)):
+                row_id, outcome = known.get(found.dedupe_key, (None, None))
+                if outcome is None:  # never recorded, or recorded by a delivery that stopped before processing
+                    if row_id is None:
+                        row = _new_row(uow, raw, found, source, copies[index].result())
+                    else:
+                        row = _claim(uow, row_id)
+                    outcome = _process_in_savepoint(uow, row, raw, intake)
+                    known[found.dedupe_key] = (row.id, Outcome.of(row, duplicate=True))
+                outcomes.append(outcome)
+        except BaseException:
+            # The batch is lost: copies not yet written are cancelled rather than written and then discarded.
+            writer.shutdown(wait=True, cancel_futures=True)
+            raise
     return outcomes
 
 
@@ -307,17 +306,21 @@ def _store_copies(
 
 
 def _claim(uow: UnitOfWork, row_id: int) -> InboundMessage:
-    """A row recorded by a delivery that stopped before processing it, unless another one processed it meanwhile.
+    """A recorded row, claimed for processing unless another delivery processed it meanwhile.
 
-    Like :func:`process`, the update counts the attempt and waits for a concurrent processing
-    transaction, so the row comes back still ``received`` only when this one is to process it.
+    The update counts the attempt and waits for a concurrent processing transaction, so the row
+    comes back still ``received`` only when this one is to process it. Raises LookupError for an
+    unknown id.
     """
     uow.session.execute(
         update(InboundMessage)
         .where(InboundMessage.id == row_id, InboundMessage.status == RECEIVED)
         .values(attempts=InboundMessage.attempts + 1)
     )
-    return uow.session.get_one(InboundMessage, row_id, populate_existing=True)
+    row = uow.session.get(InboundMessage, row_id, populate_existing=True)
+    if row is None:
+        raise LookupError(f"no inbound message {row_id}")
+    return row
 
 
 def _known_keys(session: Any, keys: list[str]) -> dict[str, tuple[int, Outcome | None]]:
@@ -334,20 +337,8 @@ def _known_keys(session: Any, keys: list[str]) -> dict[str, tuple[int, Outcome |
 
 def _new_row(uow: UnitOfWork, raw: bytes, found: Envelope, source: str, raw_key: str) -> InboundMessage:
     """Add the row of a message never recorded, its raw copy stored under ``raw_key``; flushed."""
-    row = InboundMessage(
-        dedupe_key=found.dedupe_key,
-        mailbox_id=None,
-        source=source[:20],
-        message_id=found.message_id,
-        sender=found.sender,
-        subject=found.subject,
-        size=len(raw),
-        raw_key=raw_key,
-        status=RECEIVED,
-        decision={},
-        attempts=1,  # processed at once, in this transaction
-        received_at=utcnow(),
-    )
+    # attempts=1: processed at once, in this transaction
+    row = InboundMessage(**_row_values(raw, found, source, raw_key, mailbox_id=None, attempts=1))
     uow.session.add(row)
     uow.session.flush()
     return row

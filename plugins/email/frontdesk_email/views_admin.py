@@ -11,15 +11,18 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from frontdesk.errors import Conflict, FrontdeskError, NotFound, ValidationError
+from frontdesk.errors import Conflict, FrontdeskError, ValidationError
 from frontdesk.models import Group, Ticket, User
+from frontdesk.uow import UnitOfWork
 from frontdesk_email import mailboxes, maillog, outbound, review
 from frontdesk_email.blueprints import pages as bp
 from frontdesk_email.ticket_mail import ticket_mail
+from frontdesk_webui import admin_base
+from frontdesk_webui.agent_forms import error_messages, ticket_number
 from frontdesk_webui.context import desk
 
 MAILBOX_FIELDS = (
@@ -36,6 +39,8 @@ MAILBOX_FIELDS = (
     "processed_folder",
 )
 PAGE = 50
+# The pages a message can be discarded from, by the ``next`` value their forms send: the answer returns there.
+DISCARDED_FROM = {"review": "email.review_page", "failed": "email.failed_page"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -45,23 +50,11 @@ def managers_only(view: F) -> F:
     @wraps(view)
     @login_required
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not desk().permissions.can(me(), mailboxes.PERMISSION):
+        if not desk().permissions.can(admin_base.me(), mailboxes.PERMISSION):
             abort(403)
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]
-
-
-def me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
-def _action() -> Any:
-    return desk().action(me(), source="web")
-
-
-def _reading() -> Any:
-    return desk().reading(me())
 
 
 def _done(message: str, endpoint: str, **values: Any) -> Response:
@@ -70,10 +63,22 @@ def _done(message: str, endpoint: str, **values: Any) -> Response:
 
 
 def _refused(exc: FrontdeskError, endpoint: str, **values: Any) -> Response:
-    reasons = exc.errors if isinstance(exc, ValidationError) else {}
-    text = " ".join(f"{field}: {' '.join(messages)}" for field, messages in reasons.items()) or exc.message
-    flash(text, "warning")
+    flash(" ".join(error_messages(exc)), "warning")
     return redirect(url_for(endpoint, **values))
+
+
+def _decide(work: Callable[[UnitOfWork], str], endpoint: str, **refused_values: Any) -> Response:
+    """Run a form's ``work`` as one action, flash what it returns, and go to ``endpoint``.
+
+    A refusal (invalid input, or a message or mail no longer in that state) is flashed instead,
+    going to ``endpoint`` with ``refused_values``.
+    """
+    try:
+        with admin_base.action() as uow:
+            done = work(uow)
+    except (ValidationError, Conflict) as exc:
+        return _refused(exc, endpoint, **refused_values)
+    return _done(done, endpoint)
 
 
 # Mailboxes
@@ -83,7 +88,7 @@ def _refused(exc: FrontdeskError, endpoint: str, **values: Any) -> Response:
 @managers_only
 def mailboxes_page() -> str:
     """Every mailbox with its IMAP server, group, state and the last poll's result."""
-    with _reading() as uow:
+    with admin_base.reading() as uow:
         return render_template("email/mailboxes.html", mailboxes=mailboxes.list_mailboxes(uow), groups=_groups(uow))
 
 
@@ -95,14 +100,13 @@ def _form() -> dict[str, Any]:
     values: dict[str, Any] = {name: request.form.get(name, "").strip() for name in MAILBOX_FIELDS}
     for name in ("group", "imap_host", "imap_username", "imap_password", "imap_password_env", "processed_folder"):
         values[name] = values[name] or None
-    port = values["imap_port"]
-    values["imap_port"] = int(port) if port.isdigit() else (port or None)
-    values["paused"] = request.form.get("paused") in ("on", "true", "1")
+    values["imap_port"] = admin_base.number(values["imap_port"])
+    values["paused"] = admin_base.checked("paused")
     return values
 
 
 def _mailbox_form(form: dict[str, Any], errors: dict[str, list[str]], mailbox_id: int | None, status: int) -> Any:
-    with _reading() as uow:
+    with admin_base.reading() as uow:
         groups = sorted(_groups(uow).values())
     page = render_template("email/mailbox_form.html", form=form, errors=errors, mailbox_id=mailbox_id, groups=groups)
     return page, status
@@ -116,7 +120,7 @@ def new_mailbox() -> Any:
         return _mailbox_form({"imap_security": "tls", "imap_folder": "INBOX"}, {}, None, 200)
     form = _form()
     try:
-        with _action() as uow:
+        with admin_base.action() as uow:
             created = mailboxes.add_mailbox(uow, form)
             name = created.name
     except ValidationError as exc:
@@ -129,15 +133,15 @@ def new_mailbox() -> Any:
 def edit_mailbox(mailbox_id: int) -> Any:
     """Change a mailbox; leaving the password blank keeps the stored one."""
     if request.method == "GET":
-        with _reading() as uow:
-            mailbox = _or_404(lambda: mailboxes.get_mailbox(uow, mailbox_id))
+        with admin_base.reading() as uow:
+            mailbox = mailboxes.get_mailbox(uow, mailbox_id)
             form = {name: getattr(mailbox, name, None) for name in MAILBOX_FIELDS if name != "imap_password"}
             form["group"] = _groups(uow).get(mailbox.group_id) if mailbox.group_id else None
         return _mailbox_form(form, {}, mailbox_id, 200)
     form = _form()
     try:
-        with _action() as uow:
-            _or_404(lambda: mailboxes.edit_mailbox(uow, mailbox_id, form))
+        with admin_base.action() as uow:
+            mailboxes.edit_mailbox(uow, mailbox_id, form)
     except ValidationError as exc:
         return _mailbox_form(form, exc.errors, mailbox_id, 422)
     return _done("Mailbox saved.", "email.mailboxes")
@@ -147,8 +151,8 @@ def edit_mailbox(mailbox_id: int) -> Any:
 @managers_only
 def test_mailbox(mailbox_id: int) -> Response:
     """Try logging in to the mailbox's IMAP server and opening its folder; say how it went."""
-    with _reading() as uow:
-        result = _or_404(lambda: mailboxes.test_connection(uow, mailbox_id))
+    with admin_base.reading() as uow:
+        result = mailboxes.test_connection(uow, mailbox_id)
     flash(result.message, "success" if result.ok else "danger")
     return redirect(url_for("email.mailboxes"))
 
@@ -158,8 +162,8 @@ def test_mailbox(mailbox_id: int) -> Response:
 def pause_mailbox(mailbox_id: int) -> Response:
     """Pause polling of a mailbox, or resume it (``paused=0``)."""
     paused = request.form.get("paused", "1") != "0"
-    with _action() as uow:
-        name = _or_404(lambda: mailboxes.set_paused(uow, mailbox_id, paused)).name
+    with admin_base.action() as uow:
+        name = mailboxes.set_paused(uow, mailbox_id, paused).name
     return _done(f"Mailbox {name} {'paused' if paused else 'resumed'}.", "email.mailboxes")
 
 
@@ -167,8 +171,8 @@ def pause_mailbox(mailbox_id: int) -> Response:
 @managers_only
 def delete_mailbox(mailbox_id: int) -> Response:
     """Delete a mailbox (its messages and sent mail stay)."""
-    with _action() as uow:
-        _or_404(lambda: mailboxes.delete_mailbox(uow, mailbox_id))
+    with admin_base.action() as uow:
+        mailboxes.delete_mailbox(uow, mailbox_id)
     return _done("Mailbox deleted.", "email.mailboxes")
 
 
@@ -180,7 +184,7 @@ def delete_mailbox(mailbox_id: int) -> Response:
 def review_page() -> str:
     """Messages waiting for a person: accept into a ticket, make a new ticket, or discard."""
     before = request.args.get("before", type=int)
-    with _reading() as uow:
+    with admin_base.reading() as uow:
         messages = review.pending(uow, before=before, limit=PAGE)
         return render_template("email/review.html", messages=messages, page=PAGE)
 
@@ -189,40 +193,38 @@ def review_page() -> str:
 @managers_only
 def accept_message(message_id: int) -> Response:
     """Add a waiting message to the ticket named in the form (its suggested ticket by default)."""
-    number = request.form.get("ticket", "").strip().lstrip("#")
-    if not number.isdigit():
-        flash("ticket: give the number of the ticket to add the message to.", "warning")
-        return redirect(url_for("email.review_page"))
-    try:
-        with _action() as uow:
-            _or_404(lambda: review.accept(uow, message_id, int(number)))
-    except (ValidationError, Conflict) as exc:
-        return _refused(exc, "email.review_page")
-    return _done(f"Message added to ticket #{number}.", "email.review_page")
+
+    def accept(uow: UnitOfWork) -> str:
+        number = ticket_number(request.form.get("ticket", ""), "ticket")
+        review.accept(uow, message_id, number)
+        return f"Message added to ticket #{number}."
+
+    return _decide(accept, "email.review_page")
 
 
 @bp.route("/review/<int:message_id>/new-ticket", methods=["POST"])
 @managers_only
 def new_ticket_from(message_id: int) -> Response:
     """Make a new ticket of a waiting message."""
-    try:
-        with _action() as uow:
-            _or_404(lambda: review.create_ticket_from(uow, message_id))
-    except (ValidationError, Conflict) as exc:
-        return _refused(exc, "email.review_page")
-    return _done("A new ticket was made of the message.", "email.review_page")
+
+    def make_ticket(uow: UnitOfWork) -> str:
+        review.create_ticket_from(uow, message_id)
+        return "A new ticket was made of the message."
+
+    return _decide(make_ticket, "email.review_page")
 
 
 @bp.route("/review/<int:message_id>/discard", methods=["POST"])
 @managers_only
 def discard_message(message_id: int) -> Response:
-    """Drop a waiting message (it stays recorded as discarded)."""
-    try:
-        with _action() as uow:
-            _or_404(lambda: review.discard(uow, message_id))
-    except (ValidationError, Conflict) as exc:
-        return _refused(exc, "email.review_page")
-    return _done("Message discarded.", "email.review_page")
+    """Drop a waiting, failed or quarantined message (it stays recorded as discarded); back to the page it was on."""
+    back = DISCARDED_FROM.get(request.form.get("next", ""), "email.review_page")
+
+    def discard(uow: UnitOfWork) -> str:
+        review.discard(uow, message_id)
+        return "Message discarded."
+
+    return _decide(discard, back)
 
 
 @bp.route("/failed")
@@ -230,7 +232,7 @@ def discard_message(message_id: int) -> Response:
 def failed_page() -> str:
     """Inbound messages that failed or were quarantined, with the reason; retry or read the original."""
     before = request.args.get("before", type=int)
-    with _reading() as uow:
+    with admin_base.reading() as uow:
         messages = review.failed(uow, before=before, limit=PAGE)
         return render_template("email/failed.html", messages=messages, page=PAGE)
 
@@ -240,7 +242,7 @@ def failed_page() -> str:
 def retry_message(message_id: int) -> Response:
     """Run a failed message through the pipeline again."""
     try:
-        outcome = _or_404(lambda: review.reprocess(desk(), message_id, actor=me()))
+        outcome = review.reprocess(desk(), message_id, actor=admin_base.me())
     except (ValidationError, Conflict) as exc:
         return _refused(exc, "email.failed_page")
     return _done(f"Message processed again: {outcome.status}.", "email.failed_page")
@@ -257,7 +259,7 @@ def outbox_page() -> str:
     if state is not None and state not in outbound.STATES:
         abort(404)
     before = request.args.get("before", type=int)
-    with _reading() as uow:
+    with admin_base.reading() as uow:
         rows = outbound.outbox(uow, state=state, before=before, limit=PAGE)
         return render_template("email/outbox.html", rows=rows, state=state, states=outbound.STATES, page=PAGE)
 
@@ -266,19 +268,12 @@ def outbox_page() -> str:
 @managers_only
 def retry_outbox(outbox_id: int) -> Response:
     """Queue a failed mail again."""
-    try:
-        with _action() as uow:
-            _or_404(lambda: outbound.retry(uow, outbox_id))
-    except (ValidationError, Conflict) as exc:
-        return _refused(exc, "email.outbox_page", state="failed")
-    return _done(f"Mail #{outbox_id} is queued again.", "email.outbox_page")
 
+    def retry(uow: UnitOfWork) -> str:
+        outbound.retry(uow, outbox_id)
+        return f"Mail #{outbox_id} is queued again."
 
-def _or_404(work: Any) -> Any:
-    try:
-        return work()
-    except NotFound:
-        abort(404)
+    return _decide(retry, "email.outbox_page", state="failed")
 
 
 # The ticket sidebar

@@ -16,14 +16,12 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
-from sqlalchemy import select
 
 from frontdesk.errors import ValidationError
 from frontdesk.permissions import SYSTEM
-from frontdesk_email import pipeline
+from frontdesk_email import mailboxes, pipeline
 from frontdesk_email.api_admin import OutcomeSchema
 from frontdesk_email.blueprints import api as blp
-from frontdesk_email.models import Mailbox
 from frontdesk_email.outbound import settings
 from frontdesk_webui.api import open_to_anonymous
 from frontdesk_webui.context import desk
@@ -38,7 +36,7 @@ def signature(secret: str, body: bytes) -> str:
 
 class InboundArgs(Schema):
     mailbox = fields.String(
-        load_default=None, metadata={"description": "The address (or id) of the mailbox the mail was sent to"}
+        load_default=None, metadata={"description": "The address, name or id of the mailbox the mail was sent to"}
     )
 
 
@@ -53,7 +51,6 @@ class Inbound(MethodView):
         body = request.get_data(cache=False)
         with desk().reading(SYSTEM) as uow:
             secret = settings(uow)["webhook_secret"]
-            mailbox_id = _mailbox_id(uow, args["mailbox"])
         if not secret:
             abort(404, message="The inbound mail webhook is off (no webhook_secret setting).")
         given = request.headers.get(HEADER)
@@ -61,6 +58,7 @@ class Inbound(MethodView):
             abort(401, message=f"Sign the body: {HEADER}: sha256=<HMAC-SHA256 of the body with the webhook secret>.")
         if not hmac.compare_digest(given.strip().lower(), signature(secret, body)):
             abort(403, message=f"The {HEADER} header does not match the body.")
+        mailbox_id = _mailbox_id(args["mailbox"])  # only once signed: unsigned callers learn no mailbox names
         if not body.strip():
             raise ValidationError({"body": ["the body must be a raw message"]})
         try:
@@ -69,11 +67,11 @@ class Inbound(MethodView):
             abort(503, message=f"Deliver again later: {exc}")
 
 
-def _mailbox_id(uow: Any, mailbox: str | None) -> int | None:
+def _mailbox_id(mailbox: str | None) -> int | None:
     if not mailbox:
         return None
-    named = Mailbox.id == int(mailbox) if mailbox.isdigit() else Mailbox.address == mailbox.lower()
-    found = uow.session.scalar(select(Mailbox.id).where(named))
-    if found is None:
-        raise ValidationError({"mailbox": [f"there is no mailbox {mailbox!r}"]})
-    return int(found)
+    with desk().reading(SYSTEM) as uow:
+        found = mailboxes.lookup(uow.session, mailbox)
+        if found is None:
+            raise ValidationError({"mailbox": [f"there is no mailbox {mailbox!r}"]})
+        return found.id

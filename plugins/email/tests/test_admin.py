@@ -94,6 +94,26 @@ def test_mailboxes_are_added_checked_edited_paused_and_deleted(desk: Desk, admin
         assert session.scalars(select(Mailbox)).all() == []
 
 
+@pytest.mark.parametrize("port", ["²", "imap", "70000"])
+def test_a_mailbox_port_that_is_not_a_port_is_refused(admin_client: Any, port: str) -> None:
+    form = {"name": "Support", "address": "help@desk.test", "imap_port": port, "imap_folder": "INBOX"}
+    refused = admin_client.post("/email/mailboxes/new", data=form)
+    assert refused.status_code == 422
+    assert 'id="imap_port-error"' in refused.text
+
+
+@pytest.mark.parametrize("ticket", ["", "#abc", "99999999999999999999"])
+def test_accepting_into_a_ticket_that_cannot_exist_is_refused(
+    desk: Desk, admin_client: Any, mail: Any, ticket: str
+) -> None:
+    number = filed(desk, mail).ticket_number
+    held = from_stranger(desk, mail, number, "<stranger@example.net>").message_row_id
+    refused = admin_client.post(f"/email/review/{held}/accept", data={"ticket": ticket}, follow_redirects=True)
+    assert refused.status_code == 200
+    assert "give a ticket number" in refused.text
+    assert message(desk, held).status == "review"
+
+
 def test_the_review_queue_accepts_makes_tickets_and_discards(desk: Desk, admin_client: Any, mail: Any) -> None:
     number = filed(desk, mail).ticket_number
     held = [from_stranger(desk, mail, number, f"<stranger-{n}@example.net>").message_row_id for n in range(3)]
@@ -160,6 +180,30 @@ def test_failed_mail_in_the_outbox_is_retried(
     assert refused.status_code == 422
     assert "state" in refused.json["errors"]
     assert admin_client.get("/email/outbox?state=nonsense").status_code == 404
+
+
+def test_a_failed_message_is_discarded_from_the_failed_page(
+    desk: Desk, admin_client: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(context: Any) -> None:
+        raise RuntimeError("routing table missing")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "run_stages", broken)
+        failed = [filed(desk, mail, message_id=f"<broken-{n}@example.org>").message_row_id for n in range(2)]
+    assert "Discard message" in admin_client.get("/email/failed").text
+    discarded = admin_client.post(f"/email/review/{failed[0]}/discard", data={"next": "failed"})
+    assert discarded.headers["Location"].endswith("/email/failed")
+    assert (message(desk, failed[0]).status, message(desk, failed[0]).outcome) == ("rejected", "discarded")
+    elsewhere = admin_client.post(f"/email/review/{failed[1]}/discard", data={"next": "//evil.example/"})
+    assert elsewhere.headers["Location"].endswith("/email/review"), "only the plugin's own pages are returned to"
+
+
+@pytest.mark.parametrize(
+    "path", ["/email/review/999999/discard", "/email/outbox/999999/retry", "/email/mailboxes/999999/pause"]
+)
+def test_forms_for_what_does_not_exist_answer_404(admin_client: Any, path: str) -> None:
+    assert admin_client.post(path).status_code == 404
 
 
 def test_the_api_manages_mailboxes(desk: Desk, admin_client: Any, agent_client: Any) -> None:

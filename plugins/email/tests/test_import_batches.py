@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,32 @@ def test_only_live_mail_waits_for_its_raw_copy_to_reach_the_disk(
     assert synced == [], "an imported folder still holds its messages"
     assert pipeline.ingest(desk, mail(message_id="<live@example.org>"), source="imap").outcome == "created"
     assert len(synced) == 1, "the server may delete a message once it is filed"
+
+
+def test_a_failing_batch_does_not_write_the_raw_copies_still_queued(
+    desk: Any, db: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raws = [mail(subject=f"Question {n}", message_id=f"<q{n}@example.org>") for n in range(5)]
+    writing, failed = threading.Event(), threading.Event()
+    save = desk.storage.save
+    saved: list[int] = []
+
+    def slow_second_copy(*args: Any, **kwargs: Any) -> Any:
+        saved.append(1)
+        if len(saved) == 2:  # the copies queued behind this one are still waiting when the batch fails
+            writing.set()
+            assert failed.wait(timeout=10)
+            time.sleep(0.5)
+        return save(*args, **kwargs)
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        assert writing.wait(timeout=10)
+        failed.set()
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(desk.storage, "save", slow_second_copy)
+    monkeypatch.setattr(pipeline, "create_ticket", locked)
+    with pytest.raises(TransientError):
+        ingest_batch(desk, raws, source="import")
+    assert len(saved) == 2, "the copies not yet started are cancelled"
+    assert _stored_files(desk) == []

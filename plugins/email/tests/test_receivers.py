@@ -101,3 +101,33 @@ def test_the_listener_files_what_it_accepts(
     finally:
         server.stop()
     assert server.hostname == "127.0.0.1", "local only unless told otherwise"
+
+
+@pytest.mark.parametrize("mailbox", ["²", "nobody@desk.test"])
+def test_the_webhook_refuses_a_mailbox_it_does_not_know(desk: Desk, client: Any, mail: Any, mailbox: str) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        set_setting(uow, "email", "webhook_secret", "hook-secret")
+    raw = mail()
+    signed = client.post(
+        "/api/v1/email/inbound",
+        query_string={"mailbox": mailbox},
+        data=raw,
+        headers={HEADER: signature("hook-secret", raw)},
+    )
+    assert signed.status_code == 422
+    assert "mailbox" in signed.json["errors"]
+    assert received(desk) == []
+
+
+def test_the_webhook_names_no_mailbox_to_an_unsigned_caller(desk: Desk, client: Any, mail: Any) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        set_setting(uow, "email", "webhook_secret", "hook-secret")
+    unsigned = client.post("/api/v1/email/inbound?mailbox=nobody@desk.test", data=mail())
+    assert unsigned.status_code == 401
+
+
+def test_a_mailbox_is_looked_up_by_id_name_or_address(desk: Desk, support: int) -> None:
+    with desk.db.reading() as session:
+        found = [mailboxes.lookup(session, name) for name in (str(support), "Support", "HELP@desk.test")]
+        assert [mailbox.id for mailbox in found if mailbox] == [support] * 3
+        assert [mailboxes.lookup(session, name) for name in ("²", "9" * 20, "nope")] == [None] * 3

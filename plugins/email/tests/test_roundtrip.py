@@ -13,7 +13,7 @@ import pytest
 from frontdesk_email import mailboxes, tokens
 from frontdesk_email.models import InboundMessage, OutboundMessage
 from imapclient import IMAPClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from frontdesk.automation.config_file import install_defaults
 from frontdesk.db import utcnow
@@ -360,3 +360,21 @@ def test_every_kind_of_answer_lands_where_it_should(
         assert session.scalar(select(func.count(Ticket.id))) == 1, "none of them opened a ticket"
     assert len(smtp_server.messages) == 1, "nothing but the agent's reply was sent"
     assert box.count(box.folder) == 0
+
+
+def test_mailbox_add_reports_the_mailbox_only_once_it_is_committed(
+    desk: Desk, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add = mailboxes.add_mailbox
+
+    def add_then_fail_to_commit(uow: Any, data: dict[str, Any]) -> Any:
+        def fail(session: Any) -> None:
+            raise RuntimeError("disk full")
+
+        event.listen(uow.session, "before_commit", fail, once=True)
+        return add(uow, data)
+
+    monkeypatch.setattr(mailboxes, "add_mailbox", add_then_fail_to_commit)
+    result = cli("email", "mailbox", "add", "Sales", "sales@desk.test")
+    assert result.exit_code != 0
+    assert "added" not in result.output

@@ -14,6 +14,7 @@ from frontdesk.errors import ValidationError
 from frontdesk.services.tickets import get_ticket
 from frontdesk_sla import reports, services, tracking, transfer
 from frontdesk_sla.display import summary
+from frontdesk_sla.models import SlaCalendar, SlaPolicy
 from frontdesk_webui.api.auth import SAFE_METHODS, actor, require_actor, require_scope
 from frontdesk_webui.context import desk
 
@@ -35,18 +36,28 @@ def _body() -> dict[str, Any]:
     return data
 
 
+def _calendar_out(calendar: SlaCalendar) -> dict[str, Any]:
+    """A calendar as the API shows it: its definition with its id and version."""
+    return dict(transfer.calendar_data(calendar), id=calendar.id, version=calendar.version)
+
+
+def _policy_out(policy: SlaPolicy) -> dict[str, Any]:
+    """A policy as the API shows it: its definition with its id."""
+    return dict(transfer.policy_data(policy), id=policy.id)
+
+
 @blp.route("/calendars")
 class Calendars(MethodView):
     def get(self) -> Any:
         """Every calendar."""
         with desk().reading(actor()) as uow:
-            return [dict(transfer.calendar_data(c), id=c.id, version=c.version) for c in services.list_calendars(uow)]
+            return [_calendar_out(c) for c in services.list_calendars(uow)]
 
     def post(self) -> Any:
         """Create a calendar: name, timezone, hours (list), holidays, closed dates, exceptions."""
         with desk().action(actor(), source="api") as uow:
             calendar = services.save_calendar(uow, _body())
-            return dict(transfer.calendar_data(calendar), id=calendar.id, version=calendar.version), 201
+            return _calendar_out(calendar), 201
 
 
 @blp.route("/calendars/<name>")
@@ -55,13 +66,13 @@ class CalendarItem(MethodView):
         """One calendar."""
         with desk().reading(actor()) as uow:
             calendar = services.get_calendar(uow, name)
-            return dict(transfer.calendar_data(calendar), id=calendar.id, version=calendar.version)
+            return _calendar_out(calendar)
 
     def put(self, name: str) -> Any:
         """Replace a calendar's definition; running clocks are re-timed, settled ones keep their outcome."""
         with desk().action(actor(), source="api") as uow:
             calendar = services.save_calendar(uow, _body(), name)
-            return dict(transfer.calendar_data(calendar), id=calendar.id, version=calendar.version)
+            return _calendar_out(calendar)
 
     def delete(self, name: str) -> Any:
         """Delete a calendar no policy uses."""
@@ -75,13 +86,13 @@ class Policies(MethodView):
     def get(self) -> Any:
         """Every policy in the order they are tried."""
         with desk().reading(actor()) as uow:
-            return [dict(transfer.policy_data(p), id=p.id) for p in services.list_policies(uow)]
+            return [_policy_out(p) for p in services.list_policies(uow)]
 
     def post(self) -> Any:
         """Create a policy: name, calendar, conditions, targets, pause_on, position, active."""
         with desk().action(actor(), source="api") as uow:
             policy = services.save_policy(uow, _body())
-            return dict(transfer.policy_data(policy), id=policy.id), 201
+            return _policy_out(policy), 201
 
 
 @blp.route("/policies/<name>")
@@ -90,13 +101,13 @@ class PolicyItem(MethodView):
         """One policy."""
         with desk().reading(actor()) as uow:
             policy = services.get_policy(uow, name)
-            return dict(transfer.policy_data(policy), id=policy.id)
+            return _policy_out(policy)
 
     def put(self, name: str) -> Any:
-        """Replace a policy; running clocks follow it at the tickets' next change."""
+        """Replace a policy; if it changed, every open ticket's clocks are recomputed with it in the background."""
         with desk().action(actor(), source="api") as uow:
             policy = services.save_policy(uow, _body(), name)
-            return dict(transfer.policy_data(policy), id=policy.id)
+            return _policy_out(policy)
 
     def delete(self, name: str) -> Any:
         """Delete a policy; its settled clocks keep their outcomes."""

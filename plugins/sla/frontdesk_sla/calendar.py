@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -38,16 +37,6 @@ _CHANGES = object()  # marks a UTC day on which the zone's offset changes
 
 class CalendarError(ValueError):
     """A calendar definition that cannot be used (unknown time zone, malformed hours, unknown holidays)."""
-
-
-class BusinessTime(Protocol):
-    """What the SLA clocks need from a calendar."""
-
-    def add(self, start: datetime, minutes: float) -> datetime:
-        """The instant ``minutes`` business minutes after ``start``."""
-
-    def elapsed(self, start: datetime, end: datetime) -> float:
-        """Business minutes between ``start`` and ``end`` (0 if ``end`` is not later)."""
 
 
 def to_us(instant: datetime) -> int:
@@ -376,10 +365,6 @@ class BusinessCalendar:
         middle = self._cumulative(last - 2) - self._cumulative(first + 2)
         return self._overlap(first - 1, first + 1, start, end) + middle + self._overlap(last - 2, last + 1, start, end)
 
-    def is_open_us(self, at: int) -> bool:
-        """Whether the instant (µs) is business time."""
-        return any(begin <= at < end for ordinal in (-1, 0, 1) for begin, end in self.day(self._ordinal(at) + ordinal))
-
     # The public, datetime-based interface
 
     def add(self, start: datetime, minutes: float) -> datetime:
@@ -389,10 +374,6 @@ class BusinessCalendar:
     def elapsed(self, start: datetime, end: datetime) -> float:
         """Business minutes between ``start`` and ``end``."""
         return self.elapsed_us(to_us(start), to_us(end)) / US_PER_MINUTE
-
-    def is_open(self, at: datetime) -> bool:
-        """Whether ``at`` is business time."""
-        return self.is_open_us(to_us(at))
 
 
 class AlwaysOpen:
@@ -405,10 +386,6 @@ class AlwaysOpen:
     def elapsed_us(self, start: int, end: int) -> int:
         """``end`` minus ``start``, never negative."""
         return max(end - start, 0)
-
-    def is_open_us(self, at: int) -> bool:
-        """Always."""
-        return True
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """``start`` plus ``minutes``, in UTC."""

@@ -314,8 +314,7 @@ def recompute(desk: Desk, numbers: tuple[int, ...], all_open: bool) -> None:
 @pass_desk
 def scan(desk: Desk) -> None:
     """Send the warnings and breaches that came due now (the periodic job does this every minute)."""
-    with desk.action(SYSTEM, source="cli") as uow:
-        warnings, breaches, _ = tracking.scan(uow)
+    warnings, breaches = jobs.scan(desk, source="cli")
     click.echo(f"{warnings} warning(s), {breaches} breach(es) sent.")
 
 

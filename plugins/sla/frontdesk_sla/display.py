@@ -64,10 +64,6 @@ def summary(rows: Sequence[SlaClock], now: datetime) -> dict[str, Any]:
     return {"state": worst, "next_due_at": min(running).isoformat() if running else None, "clocks": clocks}
 
 
-def _session(ticket: Any) -> Session | None:
-    return object_session(ticket)
-
-
 def clocks_of(session: Session, ticket_id: int) -> list[SlaClock]:
     """A ticket's clocks, loaded with those of every ticket in the session at the first call.
 
@@ -84,7 +80,7 @@ def clocks_of(session: Session, ticket_id: int) -> list[SlaClock]:
 
 def ticket_fields(ticket: Ticket, user: User | None) -> dict[str, Any] | None:
     """The ``extensions.sla`` of a ticket for staff: its clocks and summary (one query per page of tickets)."""
-    session = _session(ticket)
+    session = object_session(ticket)
     if session is None or not (user is None or _staff(user)):
         return None
     return summary(clocks_of(session, ticket.id), utcnow())
@@ -121,7 +117,7 @@ def list_columns(user: User) -> list[ListColumn]:
         return []
 
     def cells(tickets: Sequence[Ticket]) -> Mapping[int, Any]:
-        session = _session(tickets[0]) if tickets else None
+        session = object_session(tickets[0]) if tickets else None
         if session is None:
             return {}
         now = utcnow()
@@ -143,24 +139,30 @@ def next_due() -> Any:
 
 def sidebar(ticket: Ticket, user: User) -> Any:
     """The ticket page's SLA panel: each clock with due time, state, elapsed time and pauses."""
-    session = _session(ticket)
+    session = object_session(ticket)
     if session is None or not _staff(user):
         return None
     from flask import render_template
 
     now = utcnow()
-    rows = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
+    rows = clocks_of(session, ticket.id)
     policy_ids = {row.policy_id for row in rows if row.policy_id is not None}
     policies = (
         dict(session.execute(select(SlaPolicy.id, SlaPolicy.name).where(SlaPolicy.id.in_(policy_ids))).all())
         if policy_ids
         else {}
     )
-    clocks = [dict(clock_data(row, now), colour=COLOURS[ClockState(live_state(row, now))]) for row in rows]
-    for clock in clocks:
-        clock["left"] = time_left(datetime.fromisoformat(clock["due_at"]), now) if clock["due_at"] else None
+    clocks = [_sidebar_clock(row, now) for row in rows]
     page = render_template("sla/_sidebar.html", clocks=clocks, policies=policies)
     return (30, Markup(page))  # noqa: S704 (rendered by Jinja with autoescape)
+
+
+def _sidebar_clock(row: SlaClock, now: datetime) -> dict[str, Any]:
+    """One clock of the sidebar: its data with the colour of its state and the time left."""
+    clock = clock_data(row, now)
+    clock["colour"] = COLOURS[ClockState(clock["state"])]
+    clock["left"] = time_left(row.due_at, now) if row.due_at is not None else None
+    return clock
 
 
 DUE_SOONEST = 10

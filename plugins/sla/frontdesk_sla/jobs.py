@@ -11,13 +11,19 @@ if TYPE_CHECKING:
     from frontdesk.desk import Desk
 
 
-def scan(desk: Desk) -> None:
-    """Send the warnings and breaches that came due, batch by batch, until none is left."""
+def scan(desk: Desk, source: str = "sla") -> tuple[int, int]:
+    """Send the warnings and breaches that came due, batch by batch, until none is left; return how many of each.
+
+    Each batch is a transaction of its own, so a large backlog never holds locks for long.
+    """
+    warnings = breaches = 0
     while True:
-        with desk.action(SYSTEM, source="sla") as uow:
-            *_, checked = tracking.scan(uow)
+        with desk.action(SYSTEM, source=source) as uow:
+            warned, breached, checked = tracking.scan(uow, limit=tracking.SCAN_BATCH)
+        warnings += warned
+        breaches += breached
         if checked < tracking.SCAN_BATCH:
-            return
+            return warnings, breaches
 
 
 def retime(desk: Desk, calendar_id: int) -> None:

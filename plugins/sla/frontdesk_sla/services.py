@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,8 @@ from frontdesk_sla.schemas import CalendarSchema, PolicySchema
 
 MANAGE = "sla.manage"
 VIEW = "sla.view"
+
+_Record = TypeVar("_Record", SlaCalendar, SlaPolicy)
 
 # --- Calendars ------------------------------------------------------------------------------------
 
@@ -63,14 +65,19 @@ def list_calendars(uow: UnitOfWork) -> list[SlaCalendar]:
     return list(uow.session.scalars(select(SlaCalendar).order_by(SlaCalendar.name)))
 
 
+def _get(uow: UnitOfWork, model: type[_Record], noun: str, name_or_id: str | int) -> _Record:
+    """The ``model`` row with this name (or id); ``noun`` names it in the error when there is none."""
+    uow.require(VIEW)
+    column = model.id if isinstance(name_or_id, int) else model.name
+    found = uow.session.scalar(select(model).where(column == name_or_id))
+    if found is None:
+        raise NotFound(f"no SLA {noun} {name_or_id!r}")
+    return found
+
+
 def get_calendar(uow: UnitOfWork, name_or_id: str | int) -> SlaCalendar:
     """The calendar with this name (or id)."""
-    uow.require(VIEW)
-    column = SlaCalendar.id if isinstance(name_or_id, int) else SlaCalendar.name
-    found = uow.session.scalar(select(SlaCalendar).where(column == name_or_id))
-    if found is None:
-        raise NotFound(f"no SLA calendar {name_or_id!r}")
-    return found
+    return _get(uow, SlaCalendar, "calendar", name_or_id)
 
 
 def _calendar_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -88,27 +95,34 @@ def save_calendar(uow: UnitOfWork, data: dict[str, Any], existing: str | int | N
     """Create a calendar, or replace the definition of calendar ``existing`` (name or id; its version goes up).
 
     Editing a calendar re-times the clocks still running on it; clocks already fulfilled or
-    breached keep their stored outcome.
+    breached keep their stored outcome. Saving an unchanged definition changes nothing (no new
+    version, no re-timing), so re-importing every calendar after one small edit stays cheap.
     """
     uow.require(MANAGE)
-    calendar_id = None if existing is None else get_calendar(uow, existing).id
+    stored = None if existing is None else get_calendar(uow, existing)
     values = _calendar_values(load(CalendarSchema(), data))
     clash = uow.session.scalar(select(SlaCalendar.id).where(SlaCalendar.name == values["name"]))
-    if clash is not None and clash != calendar_id:
+    if clash is not None and (stored is None or clash != stored.id):
         raise ValidationError({"name": [f"a calendar named {values['name']!r} exists"]})
-    if calendar_id is None:
+    if stored is None:
         calendar = SlaCalendar(**values, version=1, updated_at=utcnow())
         uow.session.add(calendar)
-    else:
-        calendar = get_calendar(uow, calendar_id)
-        for key, value in values.items():
-            setattr(calendar, key, value)
-        calendar.version += 1
-        calendar.updated_at = utcnow()
+        _flush(uow, "name")
+        return calendar
+    if _unchanged(stored, values):  # re-saving the same definition must not re-time every clock on it
+        return stored
+    for key, value in values.items():
+        setattr(stored, key, value)
+    stored.version += 1
+    stored.updated_at = utcnow()
     _flush(uow, "name")
-    if calendar_id is not None:
-        uow.enqueue("sla.retime", calendar_id=calendar.id)
-    return calendar
+    uow.enqueue("sla.retime", calendar_id=stored.id)
+    return stored
+
+
+def _unchanged(record: SlaCalendar | SlaPolicy, values: dict[str, Any]) -> bool:
+    """Whether the stored record already holds exactly these values."""
+    return all(getattr(record, key) == value for key, value in values.items())
 
 
 def delete_calendar(uow: UnitOfWork, name: str) -> None:
@@ -135,45 +149,46 @@ def list_policies(uow: UnitOfWork, *, active_only: bool = False) -> list[SlaPoli
 
 def get_policy(uow: UnitOfWork, name_or_id: str | int) -> SlaPolicy:
     """The policy with this name (or id)."""
-    uow.require(VIEW)
-    column = SlaPolicy.id if isinstance(name_or_id, int) else SlaPolicy.name
-    found = uow.session.scalar(select(SlaPolicy).where(column == name_or_id))
-    if found is None:
-        raise NotFound(f"no SLA policy {name_or_id!r}")
-    return found
+    return _get(uow, SlaPolicy, "policy", name_or_id)
 
 
 def save_policy(uow: UnitOfWork, data: dict[str, Any], existing: str | int | None = None) -> SlaPolicy:
     """Create a policy (placed last unless ``position`` is given), or replace policy ``existing`` (name or id).
 
-    The clocks of open tickets are recomputed in the background with the policies as they are now.
+    The clocks of open tickets are recomputed in the background with the policies as they are now,
+    unless the policy is saved unchanged.
     """
     uow.require(MANAGE)
-    policy_id = None if existing is None else get_policy(uow, existing).id
-    values = load(PolicySchema(), data)
-    name = values["name"].strip()
+    stored = None if existing is None else get_policy(uow, existing)
+    loaded = load(PolicySchema(), data)
+    name = loaded["name"].strip()
     clash = uow.session.scalar(select(SlaPolicy.id).where(SlaPolicy.name == name))
-    if clash is not None and clash != policy_id:
+    if clash is not None and (stored is None or clash != stored.id):
         raise ValidationError({"name": [f"a policy named {name!r} exists"]})
     calendar_id = None
-    if values["calendar"]:
-        found = uow.session.scalar(select(SlaCalendar.id).where(SlaCalendar.name == values["calendar"]))
-        if found is None:
-            raise ValidationError({"calendar": [f"no calendar named {values['calendar']!r}"]})
-        calendar_id = found
-    policy = SlaPolicy() if policy_id is None else get_policy(uow, policy_id)
-    position = values["position"]
+    if loaded["calendar"]:
+        calendar_id = uow.session.scalar(select(SlaCalendar.id).where(SlaCalendar.name == loaded["calendar"]))
+        if calendar_id is None:
+            raise ValidationError({"calendar": [f"no calendar named {loaded['calendar']!r}"]})
+    position = loaded["position"]
     if position is None:
-        position = policy.position if policy_id is not None else _next_position(uow)
-    policy.name = name
-    policy.position = position
-    policy.active = values["active"]
-    policy.calendar_id = calendar_id
-    policy.conditions = {key: [str(v) for v in names] for key, names in values["conditions"].items() if names}
-    policy.targets = [dict(target) for target in values["targets"]]
-    policy.pause_on = [name.strip() for name in values["pause_on"] if name.strip()]
+        position = stored.position if stored is not None else _next_position(uow)
+    values = {
+        "name": name,
+        "position": position,
+        "active": loaded["active"],
+        "calendar_id": calendar_id,
+        "conditions": {key: [str(v) for v in names] for key, names in loaded["conditions"].items() if names},
+        "targets": [dict(target) for target in loaded["targets"]],
+        "pause_on": [pause.strip() for pause in loaded["pause_on"] if pause.strip()],
+    }
+    if stored is not None and _unchanged(stored, values):  # re-saving must not recompute every open ticket
+        return stored
+    policy = SlaPolicy() if stored is None else stored
+    for key, value in values.items():
+        setattr(policy, key, value)
     policy.updated_at = utcnow()
-    if policy_id is None:
+    if stored is None:
         uow.session.add(policy)
     _flush(uow, "name")
     _recompute_open_later(uow)

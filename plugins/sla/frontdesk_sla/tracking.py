@@ -205,19 +205,20 @@ def open_ticket_ids(uow: UnitOfWork, after: int, limit: int) -> list[int]:
 
 
 def retime(uow: UnitOfWork, calendar_id: int, now: datetime | None = None, batch: int = 5000) -> int:
-    """Recompute due and warning times of the running, unbreached clocks on a calendar; return how many.
+    """Recompute due and warning times of the running, unbreached business-hours clocks on a calendar; return how many.
 
     Works from the stored rows (start, target, pauses), not the tickets' history, so it is fast
     enough to run over every open ticket after a calendar edit; walks the calendar's running
-    clocks in id order through their index. Settled clocks are left alone.
+    clocks in id order through their index. Settled clocks are left alone, and so are clocks
+    counting calendar minutes, which no calendar edit can move.
     """
     now_us = to_us(now or utcnow())
-    calendars = {c.id: (services.business_time(c), c.version) for c in uow.session.scalars(select(SlaCalendar))}
+    computed_at = _naive(now_us)
+    calendar = uow.session.get(SlaCalendar, calendar_id)
+    timing = (ALWAYS_OPEN, None) if calendar is None else (services.business_time(calendar), calendar.version)
     query = (
         select(
             SlaClock.id,
-            SlaClock.calendar_id,
-            SlaClock.business,
             SlaClock.target_minutes,
             SlaClock.warn_percent,
             SlaClock.started_at,
@@ -225,13 +226,18 @@ def retime(uow: UnitOfWork, calendar_id: int, now: datetime | None = None, batch
             SlaClock.warning_sent_at,
             SlaClock.breach_sent_at,
         )
-        .where(SlaClock.calendar_id == calendar_id, SlaClock.fulfilled_at.is_(None), SlaClock.breached_at.is_(None))
+        .where(
+            SlaClock.calendar_id == calendar_id,
+            SlaClock.business.is_(True),
+            SlaClock.fulfilled_at.is_(None),
+            SlaClock.breached_at.is_(None),
+        )
         .order_by(SlaClock.id)
         .limit(batch)
     )
     count = after = 0
     while rows := uow.session.execute(query.where(SlaClock.id > after)).all():
-        _write_retimed(uow, [_retimed(row, calendars, now_us) for row in rows])
+        _write_retimed(uow, [_retimed(row, *timing, now_us, computed_at) for row in rows])
         count += len(rows)
         after = rows[-1].id
     return count
@@ -287,20 +293,25 @@ def _naive(us: int | None) -> datetime | None:
     return None if us is None else _NAIVE_EPOCH + timedelta(microseconds=us)
 
 
-def _retimed(row: Any, calendars: dict[int, tuple[Arithmetic, int]], now: int) -> tuple[Any, ...]:
-    """The new values of one running clock (a row of :func:`retime`'s query): its id, then ``_RETIMED``."""
-    arithmetic, version = calendars.get(row.calendar_id, (ALWAYS_OPEN, None)) if row.business else (ALWAYS_OPEN, None)
+def _retimed(
+    row: Any, arithmetic: Arithmetic, version: int | None, now: int, computed_at: datetime | None
+) -> tuple[Any, ...]:
+    """The new values of one running clock (a row of :func:`retime`'s query): its id, then ``_RETIMED``.
+
+    ``now`` is the moment in microseconds since the epoch; ``computed_at`` the same as a stored time.
+    """
     pauses = _pauses_us(row.pauses) if row.pauses else []
     found = measure_us(
         to_us(row.started_at), None, Target(row.target_minutes, True, row.warn_percent), arithmetic, pauses, now
     )
     moments = [m for m, sent in ((found.warn, row.warning_sent_at), (found.due, row.breach_sent_at)) if m and not sent]
+    due = _naive(found.due)
     return (
         row.id,
-        _naive(found.due),
+        due,
         _naive(found.warn),
-        _naive(found.due) if found.state == ClockState.BREACHED else None,
-        _naive(now),
+        due if found.state == ClockState.BREACHED else None,
+        computed_at,
         _naive(min(moments, default=None)),
         found.elapsed / US_PER_MINUTE,
         found.paused / US_PER_MINUTE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from frontdesk.errors import Conflict, ValidationError
+from frontdesk.uow import UnitOfWork
 from frontdesk_sla import reports, services, transfer
 from frontdesk_webui.context import desk
 
@@ -94,6 +96,30 @@ def add_calendar() -> Any:
         flash(f"Calendar not saved: {exc}", "danger")
         return _page("policy"), 422
     flash(f"Calendar {data['name']} created.", "success")
+    return redirect(url_for("sla.index"))
+
+
+@bp.route("/calendars/<name>/delete", methods=["POST"])
+def delete_calendar(name: str) -> Any:
+    """Delete a calendar no policy uses."""
+    return _delete(services.delete_calendar, "Calendar", name)
+
+
+@bp.route("/policies/<name>/delete", methods=["POST"])
+def delete_policy(name: str) -> Any:
+    """Delete a policy; its settled clocks keep their outcomes, open tickets are recomputed without it."""
+    return _delete(services.delete_policy, "Policy", name)
+
+
+def _delete(remove: Callable[[UnitOfWork, str], None], noun: str, name: str) -> Any:
+    """Delete through the service (which checks ``sla.manage``); a refusal is shown on the page."""
+    try:
+        with desk().action(_me(), source="web") as uow:
+            remove(uow, name)
+    except Conflict as exc:
+        flash(f"{noun} {name} not deleted: {exc}", "danger")
+        return _page("policy"), 409
+    flash(f"{noun} {name} deleted.", "success")
     return redirect(url_for("sla.index"))
 
 

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
+from frontdesk_sla import tracking
+from frontdesk_sla.models import SlaClock
+from sqlalchemy import func, select, update
+
+from frontdesk.db import utcnow
+from frontdesk.desk import Desk
+from frontdesk.permissions import SYSTEM
+from frontdesk.services import tickets
 
 CALENDAR = [
     "sla", "calendar", "add", "Office",
@@ -84,3 +95,30 @@ def test_policies_export_and_import_all_or_nothing(cli: Any, tmp_path: Path) -> 
     assert cli("sla", "import", str(tmp_path / "junk.yaml")).exit_code != 0
     assert cli("sla", "policy", "delete", "Urgent").exit_code == 0
     assert cli("sla", "calendar", "delete", "Office").exit_code == 0
+
+
+def test_scan_handles_every_batch_of_due_clocks(
+    cli: Any, desk: Desk, standard_policies: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = 2
+    read = tracking.scan
+
+    def scan_at_most_a_batch(uow: Any, now: Any = None, limit: int = tracking.SCAN_BATCH) -> tuple[int, int, int]:
+        return read(uow, now, min(limit, batch))
+
+    monkeypatch.setattr(tracking, "SCAN_BATCH", batch)
+    monkeypatch.setattr(tracking, "scan", scan_at_most_a_batch)
+    for _ in range(3):
+        with desk.action(SYSTEM, source="test") as uow:
+            tickets.create_ticket(uow, {"subject": "Printer", "requester": "rita@example.com"})
+    past = utcnow() - timedelta(minutes=5)
+    with desk.action(SYSTEM, source="test") as uow:
+        uow.session.execute(update(SlaClock).values(due_at=past, next_check_at=past))
+    with desk.db.reading() as session:
+        due = session.scalar(select(func.count()).select_from(SlaClock))
+    assert due > 2 * batch
+    result = cli("sla", "scan")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"0 warning(s), {due} breach(es) sent."
+    with desk.db.reading() as session:
+        assert session.scalar(select(func.count()).where(SlaClock.breach_sent_at.is_(None))) == 0

@@ -70,6 +70,14 @@ ROUTES: list[tuple[str, str, str, Any, tuple[int, int, int, int]]] = [
     ),
     ("DELETE", "/api/v1/sla/policies/<name>", "/api/v1/sla/policies/Night", None, (401, 403, 403, 204)),
     ("DELETE", "/api/v1/sla/calendars/<name>", "/api/v1/sla/calendars/Night", None, (401, 403, 403, 204)),
+    (
+        "POST",
+        "/sla/policies/<name>/delete",
+        "/sla/policies/Round%20the%20clock/delete",
+        {},
+        (302, 403, 403, 302),
+    ),
+    ("POST", "/sla/calendars/<name>/delete", "/sla/calendars/Form/delete", {}, (302, 403, 403, 302)),
 ]
 
 

@@ -163,3 +163,45 @@ def test_editing_a_policy_retargets_open_tickets_from_their_start(
     assert result.exit_code == 0
     assert "Recomputed 1 ticket(s)." in result.output
     assert cli("sla", "recompute").exit_code != 0
+
+
+def test_saving_an_unchanged_calendar_or_policy_queues_nothing_and_keeps_the_version(
+    desk: Desk, office: dict[str, Any], standard_policies: None
+) -> None:
+    with desk.action(SYSTEM, source="test") as uow:
+        policy = services.get_policy(uow, "Standard")
+        data = {
+            "name": policy.name,
+            "calendar": "Office",
+            "conditions": policy.conditions,
+            "targets": policy.targets,
+            "pause_on": policy.pause_on,
+        }
+    with desk.action(SYSTEM, source="test") as uow:
+        version = services.get_calendar(uow, "Office").version
+        assert services.save_calendar(uow, dict(office), "Office").version == version
+        services.save_policy(uow, data, "Standard")
+        assert not uow.queued
+    with desk.action(SYSTEM, source="test") as uow:
+        assert services.save_calendar(uow, dict(office, holidays=[]), "Office").version == version + 1
+        services.save_policy(uow, dict(data, pause_on=["on-hold"]), "Standard")
+        assert sorted(record.name for record, _ in uow.queued) == ["sla.recompute_open", "sla.retime"]
+
+
+def test_a_calendar_edit_leaves_calendar_minute_clocks_alone(
+    desk: Desk, office: dict[str, Any], standard_policies: None
+) -> None:
+    ticket = new_ticket(desk)  # the Standard policy: calendar minutes on the Office calendar
+    before = clocks(desk, ticket.id)
+    assert before
+    assert all(not row.business and row.calendar_version == 1 for row in before.values())
+    with desk.action(SYSTEM, source="test") as uow:
+        services.save_calendar(uow, dict(office, hours=["mon 09:00-10:00"]), "Office")
+        assert tracking.retime(uow, services.get_calendar(uow, "Office").id) == 0
+    after = clocks(desk, ticket.id)
+    for key, row in before.items():
+        assert (after[key].due_at, after[key].calendar_version, after[key].computed_at) == (
+            row.due_at,
+            1,
+            row.computed_at,
+        )

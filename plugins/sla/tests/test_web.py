@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from frontdesk_sla import tracking
-from sqlalchemy import event
+from frontdesk_sla.models import SlaClock
+from sqlalchemy import event, func, select, update
 
 from frontdesk.desk import Desk
 from frontdesk.permissions import SYSTEM
@@ -160,3 +162,46 @@ def test_admin_adds_a_calendar_with_the_form(app: Any, client: Any, make_user: A
     shown = client.get("/api/v1/sla/calendars/Support").json
     assert shown["hours"] == ["mon-fri 09:00-17:00", "sat 10:00-12:00"]
     assert (shown["holidays"], shown["closed"]) == (["US-NY"], ["2026-12-24"])
+
+
+def test_ticket_sidebar_lists_clocks_in_the_api_order(
+    desk: Desk, app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    (ticket,) = new_tickets(desk, 1)
+    with desk.action(SYSTEM, source="test") as uow:  # the newest clock row started first
+        newest = uow.session.scalar(select(func.max(SlaClock.id)).where(SlaClock.ticket_id == ticket.id))
+        earlier = ticket.created_at - timedelta(minutes=5)
+        uow.session.execute(update(SlaClock).where(SlaClock.id == newest).values(started_at=earlier))
+    sign_in(app, client, make_user)
+    listed = [c["metric"] for c in client.get(f"/api/v1/tickets/{ticket.id}").json["extensions"]["sla"]["clocks"]]
+    page = client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    assert len(listed) > 1
+    assert re.findall(r'data-sla-metric="([a-z_]+)"', page) == listed
+    assert re.search(r"\((7h 59m|8h 00m)\)", page), "first response: eight hours left"
+
+
+def test_admin_deletes_calendars_and_policies_from_the_page(
+    app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    sign_in(app, client, make_user, role="admin")
+    page = client.get("/sla/").get_data(as_text=True)
+    assert 'action="/sla/calendars/Office/delete"' in page
+    assert 'action="/sla/policies/Standard/delete"' in page
+    refused = client.post("/sla/calendars/Office/delete")
+    assert refused.status_code == 409
+    assert "Calendar Office not deleted" in refused.get_data(as_text=True)
+    assert client.post("/sla/policies/Standard/delete").status_code == 302
+    assert client.post("/sla/calendars/Office/delete").status_code == 302
+    assert client.post("/sla/calendars/Office/delete").status_code == 404
+    assert [p["name"] for p in client.get("/api/v1/sla/policies").json] == ["Round the clock"]
+    assert client.get("/api/v1/sla/calendars").json == []
+
+
+def test_agents_cannot_delete_calendars_or_policies(
+    app: Any, client: Any, make_user: Any, standard_policies: None
+) -> None:
+    sign_in(app, client, make_user)
+    assert "/delete" not in client.get("/sla/").get_data(as_text=True)
+    assert client.post("/sla/policies/Standard/delete").status_code == 403
+    assert client.post("/sla/calendars/Office/delete").status_code == 403
+    assert len(client.get("/api/v1/sla/policies").json) == 2

@@ -100,6 +100,23 @@ def test_a_change_in_the_same_action_is_used_and_a_rolled_back_one_forgotten(des
         workflow.status_named(uow, "waiting")
 
 
+def test_savepoints_keep_the_snapshot_unless_they_roll_back(desk: Desk, support: None) -> None:
+    """A mail import files each message in a savepoint: the token is read once per transaction, not per message."""
+    with desk.action(SYSTEM, source="test") as uow, statements(desk) as seen:
+        for _ in range(3):
+            with uow.savepoint():
+                tickets.create_ticket(uow, {"subject": "Printer jammed", "requester": "rita@example.com"})
+        assert sum("catalog_revision" in statement for statement in seen) == 1
+        with pytest.raises(RuntimeError), uow.savepoint():
+            group = tickets.group_named(uow, "Support")
+            people.update_group(uow, group.id, {"name": "Second line"})
+            assert tickets.group_named(uow, "second line").id == group.id
+            raise RuntimeError("roll back")
+        assert tickets.group_named(uow, "support").name == "Support"
+        with pytest.raises(ValidationError, match="no group named"):
+            tickets.group_named(uow, "Second line")
+
+
 def test_every_catalog_table_changes_the_token(desk: Desk) -> None:
     """The triggers of migration 0008 are in place (a table rebuilt by a later migration would lose them)."""
     changes = (

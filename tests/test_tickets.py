@@ -505,34 +505,69 @@ def test_a_change_to_a_ticket_changed_meanwhile_is_refused(
     assert (shown["subject"], shown["version"], shown["tags"], shown["comments"]) == ("Printer jammed", 1, [], [])
 
 
+# Services write by plain statements inside the unit of work's savepoints, and leave it to the
+# flush inside one opened on the session directly: a rollback must forget what either way wrote.
+SAVEPOINTS = pytest.mark.parametrize(
+    ("opened", "direct"),
+    [(lambda uow: uow.savepoint(), True), (lambda uow: uow.session.begin_nested(), False)],
+    ids=["unit-of-work", "session"],
+)
+
+
+@SAVEPOINTS
 def test_a_reply_rolled_back_with_its_savepoint_leaves_the_ticket_as_stored(
-    desk: Desk, support: dict[str, Any]
+    desk: Desk, support: dict[str, Any], opened: Callable[[Any], Any], direct: bool
 ) -> None:
     """Mail import and automation run steps in savepoints; a failed step must not leave stale objects."""
     ticket = create(desk, group="Support")
     with desk.action(support["agent"], source="test") as uow:
         held = tickets.get_ticket(uow, ticket.number)  # the same object all along
-        with contextlib.suppress(RuntimeError), uow.session.begin_nested():
-            comments.add_comment(uow, ticket.number, {"body": "Lost with the savepoint"})
+        with contextlib.suppress(RuntimeError), opened(uow):
+            flushed = flushes(uow.session)
+            lost = comments.add_comment(uow, ticket.number, {"body": "Lost with the savepoint"})
+            assert (flushed == [], held.version) == (direct, 2)
             raise RuntimeError("the step failed")
         assert (held.status_category, held.version) == ("new", 1)
+        assert inspect(lost).transient
         comments.add_comment(uow, ticket.number, {"body": "Kept"})
     shown = details(desk, ticket.number)
     assert [comment["body"] for comment in shown["comments"]] == ["<p>Kept</p>"]
     assert (shown["status"], shown["version"]) == ("open", 2)
 
 
-def test_a_ticket_rolled_back_with_its_savepoint_is_forgotten(desk: Desk, support: dict[str, Any]) -> None:
-    values = {"subject": "Lost with the savepoint", "body": "Page 3 is stuck.", "requester": "rita@example.com"}
+@SAVEPOINTS
+def test_a_ticket_rolled_back_with_its_savepoint_is_forgotten(
+    desk: Desk, support: dict[str, Any], opened: Callable[[Any], Any], direct: bool
+) -> None:
+    values = {"subject": "Lost with the savepoint", "body": "Page 3 is stuck.", "requester": "new@example.com"}
     with desk.action(SYSTEM, source="test") as uow:
-        with contextlib.suppress(RuntimeError), uow.session.begin_nested():
+        with contextlib.suppress(RuntimeError), opened(uow):
+            flushed = flushes(uow.session)
             lost = tickets.create_ticket(uow, values | {"tags": ["printer"]})
+            assert flushed == ([] if direct else [1])
             raise RuntimeError("the step failed")
         assert inspect(lost).transient
+        if direct:  # only the unit of work knows the requester was created for the ticket, with it
+            assert inspect(lost.requester).transient
         kept = tickets.create_ticket(uow, values | {"subject": "Kept"})
+        assert uow.session.get(User, kept.requester_id).email == "new@example.com"
     assert details(desk, kept.number)["subject"] == "Kept"
     with desk.db.reading() as session:
         assert session.scalars(select(Ticket.subject)).all() == ["Kept"]
+        assert session.scalars(select(User.email).where(User.email == "new@example.com")).all() == ["new@example.com"]
+
+
+def test_only_the_innermost_savepoint_of_the_unit_of_work_writes_directly(desk: Desk, support: dict[str, Any]) -> None:
+    """Inside a savepoint opened some other way, the unit of work could not forget what it wrote."""
+    with desk.action(SYSTEM, source="test") as uow:
+        assert uow.writes_directly()
+        with uow.savepoint():
+            assert uow.writes_directly()
+            with uow.session.begin_nested():
+                assert not uow.writes_directly()
+                with uow.savepoint():
+                    assert uow.writes_directly()
+            assert uow.writes_directly()
 
 
 def test_a_rolled_back_savepoint_takes_back_its_events(desk: Desk, support: dict[str, Any]) -> None:

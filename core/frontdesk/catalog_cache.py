@@ -67,12 +67,12 @@ class CatalogCache:
         """Make sessions of these factories forget their validated snapshot when the token may change.
 
         That is when the session writes catalog rows itself (or runs a statement whose table is
-        unknown, such as raw SQL), and when its transaction ends.
+        unknown, such as raw SQL), when its transaction ends and when a savepoint rolls back.
         """
         for factory in factories:
             event.listen(factory, "after_flush", _forget_after_flush)
             event.listen(factory, "do_orm_execute", _forget_on_write)
-            event.listen(factory, "after_commit", _forget)
+            event.listen(factory, "after_commit", _forget_after_commit)
             event.listen(factory, "after_rollback", _forget)
 
     # Look-ups: a row merged into ``session``, or None when the cache cannot answer.
@@ -180,6 +180,11 @@ def _pending_catalog_changes(session: Session) -> bool:
 
 def _forget(session: Session, *_: Any) -> None:
     session.info.pop(_SNAPSHOT, None)
+
+
+def _forget_after_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a released savepoint leaves the transaction, and its token, as is
+        _forget(session)
 
 
 def _forget_after_flush(session: Session, _context: Any) -> None:

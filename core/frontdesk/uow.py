@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
 
 from frontdesk.db import utcnow
 from frontdesk.events import has_consumers
@@ -33,6 +33,9 @@ class UnitOfWork:
     emitted: list[Event] = field(default_factory=list)
     queued: list[tuple[JobRecord, timedelta | None]] = field(default_factory=list)
     chain: dict[str, Any] | None = None
+    # Objects written by plain statements rather than the flush (see ``wrote``): (object, new row).
+    written: list[tuple[Any, bool]] = field(default_factory=list)
+    savepoints: list[SessionTransaction] = field(default_factory=list)
 
     @property
     def actor_id(self) -> int | None:
@@ -76,16 +79,46 @@ class UnitOfWork:
         """A savepoint in this transaction; rolled back, it also takes back the events and jobs of its block.
 
         What a rolled-back savepoint wrote never happened, so nothing of it may be delivered or run
-        once the transaction commits. Steps that may fail on their own (one ticket of a bulk change,
-        one automation rule, one message of a mail import) run in one.
+        once the transaction commits, and no object of the session may still look stored: objects
+        written by plain statements (see :meth:`wrote`) become transient or are expired, as the ORM
+        does with what its flush wrote. Steps that may fail on their own (one ticket of a bulk
+        change, one automation rule, one message of a mail import) run in one.
         """
-        emitted, queued = len(self.emitted), len(self.queued)
+        emitted, queued, written = len(self.emitted), len(self.queued), len(self.written)
         try:
-            with self.session.begin_nested():
-                yield
+            with self.session.begin_nested() as nested:
+                self.savepoints.append(nested)
+                try:
+                    yield
+                finally:
+                    self.savepoints.pop()
         except BaseException:
-            del self.emitted[emitted:], self.queued[queued:]
+            for obj, new in reversed(self.written[written:]):
+                if obj not in self.session:
+                    continue
+                if new:
+                    make_transient(obj)
+                else:
+                    self.session.expire(obj)
+            del self.emitted[emitted:], self.queued[queued:], self.written[written:]
             raise
+
+    def writes_directly(self) -> bool:
+        """Whether a service may write rows by plain statements instead of the ORM's flush.
+
+        It may outside savepoints, and inside the innermost one :meth:`savepoint` opened, which
+        knows to forget the objects again; a savepoint opened on the session by other means would not.
+        """
+        nested = self.session.get_nested_transaction()
+        return nested is None or (bool(self.savepoints) and nested is self.savepoints[-1])
+
+    def wrote(self, obj: Any, *, new: bool) -> None:
+        """Note that ``obj``'s row was written by a plain statement and the object made to look stored.
+
+        If the savepoint it was written in rolls back, a new row's object becomes transient (as if
+        never added) and a changed one is expired, so it is read again as it stands.
+        """
+        self.written.append((obj, new))
 
     def enqueue(self, job: str, /, *, delay: timedelta | None = None, **arguments: Any) -> JobRecord:
         """Queue job ``job`` with JSON ``arguments`` if and when this transaction commits (see ``frontdesk.jobs``)."""

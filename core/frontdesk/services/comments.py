@@ -85,16 +85,17 @@ def _write(uow: UnitOfWork, comment: Comment) -> None:
     the INSERT) is spared: the written row becomes a persistent instance of the session, as if
     loaded, and the ticket's own change can then be written without a flush too. The flush still
     writes a comment with files (and their rows), one a hook already added to the session, and one
-    made inside a savepoint (whose rollback forgets only what the flush wrote).
+    made where the unit of work says not to (:meth:`~frontdesk.uow.UnitOfWork.writes_directly`).
     """
     session = uow.session
-    if comment.attachments or not inspect(comment).transient or session.in_nested_transaction():
+    if comment.attachments or not inspect(comment).transient or not uow.writes_directly():
         session.add(comment)
         return
     values = {key: getattr(comment, key) for key in _COLUMNS}
     comment.id = session.connection().execute(_INSERT_COMMENT, values).inserted_primary_key[0]
     make_transient_to_detached(comment)
     session.add(comment)
+    uow.wrote(comment, new=True)
 
 
 def _status_after_reply(uow: UnitOfWork, ticket: Ticket, staff: bool, changes: ChangeSet, now: Any) -> None:

@@ -112,7 +112,9 @@ def person(uow: UnitOfWork, email: str, *, field: str, create: bool = False, nam
         raise ValidationError({field: [f"no user with e-mail {email!r}"]})
     values = {"email": address, "name": name or address.split("@")[0], "role": Role.REQUESTER.value}
     uow.session.execute(_NEW_USER[uow.desk.db.backend], values)
-    return uow.session.scalars(_USER_BY_EMAIL, {"address": address}).one()
+    user = uow.session.scalars(_USER_BY_EMAIL, {"address": address}).one()
+    uow.wrote(user, new=True)
+    return user
 
 
 def group_named(uow: UnitOfWork, name: str) -> Group:
@@ -195,8 +197,8 @@ def _write_new(uow: UnitOfWork, ticket: Ticket) -> None:
 
     When the ticket is all the session has to write, plain INSERTs do it and the ticket becomes a
     persistent instance of the session, as if loaded: the ORM's flush costs several times that.
-    Anything else (rows a hook added, a related object not written yet, a savepoint, whose rollback
-    resets only what the flush wrote) is left to the flush.
+    Anything else (rows a hook added, a related object not written yet, a savepoint the unit of
+    work does not know, see :meth:`~frontdesk.uow.UnitOfWork.writes_directly`) is left to the flush.
     """
     row = _new_row(uow, ticket)
     if row is None:
@@ -210,6 +212,7 @@ def _write_new(uow: UnitOfWork, ticket: Ticket) -> None:
         rows = [_link_row(relationship, values, member) for member in members]
         connection.execute(_INSERT_LINKS[relationship.key], rows)
     _as_stored(session, ticket, values)
+    uow.wrote(ticket, new=True)
 
 
 def _link_row(relationship: RelationshipProperty[Any], values: dict[str, Any], member: Any) -> dict[str, Any]:
@@ -226,7 +229,7 @@ def _new_row(uow: UnitOfWork, ticket: Ticket) -> tuple[dict[str, Any], list[_Lin
     A many-to-one relationship sets its foreign key (as the flush does); the version starts at 1.
     """
     session = uow.session
-    if session.in_nested_transaction() or session.dirty or session.deleted or list(session.new) != [ticket]:
+    if not uow.writes_directly() or session.dirty or session.deleted or list(session.new) != [ticket]:
         return None
     given = inspect(ticket).dict
     if "id" in given or "version" in given:
@@ -305,11 +308,11 @@ def _update_columns(uow: UnitOfWork, ticket: Ticket) -> bool:
 
     It cannot when anything else is pending in the session, or when a relationship changed other
     than a many-to-one whose foreign key was set to match (``workflow.move`` sets both ``status`` and
-    ``status_id``). Nor inside a savepoint: rolling one back resets only what the flush wrote.
+    ``status_id``), nor where the unit of work says not to (:meth:`~frontdesk.uow.UnitOfWork.writes_directly`).
     Raises :class:`StaleDataError` when the stored version is no longer the ticket's.
     """
     session = uow.session
-    if session.in_nested_transaction() or session.new or session.deleted or list(session.dirty) != [ticket]:
+    if not uow.writes_directly() or session.new or session.deleted or list(session.dirty) != [ticket]:
         return False
     state = inspect(ticket)
     values: dict[str, Any] = {}
@@ -327,6 +330,7 @@ def _update_columns(uow: UnitOfWork, ticket: Ticket) -> bool:
     if session.connection().execute(_UPDATE_TICKET, parameters).rowcount != 1:
         raise StaleDataError(f"ticket #{ticket.id} is no longer at version {version}")
     _as_stored(session, ticket, {"version": version + 1})
+    uow.wrote(ticket, new=False)
     return True
 
 

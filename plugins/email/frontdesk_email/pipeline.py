@@ -211,9 +211,8 @@ def process(desk: Desk, row_id: int, *, raw: bytes | None = None) -> Outcome:
             row = _claim(uow, row_id)
             if row.status != RECEIVED:  # processed meanwhile by another delivery of the same message
                 return Outcome.of(row, duplicate=True)
-            row.processed_at = utcnow()
-            _run(uow, row, raw if raw is not None else load_raw(desk, row))
-            outcome = Outcome.of(row)
+            raw = raw if raw is not None else load_raw(desk, row)
+            outcome = _process_in_savepoint(uow, row, raw, Intake.load(uow))
     except TransientError:
         raise
     except Exception as exc:
@@ -336,22 +335,29 @@ def _known_keys(session: Any, keys: list[str]) -> dict[str, tuple[int, Outcome |
 
 
 def _new_row(uow: UnitOfWork, raw: bytes, found: Envelope, source: str, raw_key: str) -> InboundMessage:
-    """Add the row of a message never recorded, its raw copy stored under ``raw_key``; flushed."""
+    """Add the row of a message never recorded, its raw copy stored under ``raw_key`` (written by the next flush)."""
     # attempts=1: processed at once, in this transaction
     row = InboundMessage(**_row_values(raw, found, source, raw_key, mailbox_id=None, attempts=1))
     uow.session.add(row)
-    uow.session.flush()
     return row
 
 
 def _process_in_savepoint(uow: UnitOfWork, row: InboundMessage, raw: bytes, intake: Intake) -> Outcome:
-    """Process ``row`` like :func:`process`, but a failure rolls back only this message and marks it failed."""
+    """Process a claimed ``row`` in a savepoint, whose rollback takes back every write of this message alone.
+
+    A refusal by the desk (a :class:`~frontdesk.errors.FrontdeskError`, such as an invalid field)
+    rejects the message, with what was decided until then; any other error marks it failed.
+    """
     if row.status != RECEIVED:  # processed meanwhile by another delivery of the same message
         return Outcome.of(row, duplicate=True)
     row.processed_at = utcnow()
+    decision: dict[str, Any] = {}
     try:
         with uow.savepoint():
-            _run(uow, row, raw, intake)
+            _run(uow, row, raw, intake, decision)
+    except FrontdeskError as exc:
+        row.ticket_id = row.comment_id = None
+        finish(row, decision, REJECTED, reason=f"refused by the desk: {exc.message}")
     except Exception as exc:
         if _as_transient(exc) is not None:
             raise
@@ -391,13 +397,20 @@ class Context:
 
     def finish(self, status: str, *, outcome: str | None = None, reason: str | None = None) -> None:
         """Write the result onto the message row (in the processing transaction)."""
-        self.row.status, self.row.outcome, self.row.reason = status, outcome, reason
-        self.decision["status"] = status
-        if outcome:
-            self.decision["outcome"] = outcome
-        if reason:
-            self.decision["reason"] = reason
-        self.row.decision = dict(self.decision)
+        finish(self.row, self.decision, status, outcome=outcome, reason=reason)
+
+
+def finish(
+    row: InboundMessage, decision: dict[str, Any], status: str, *, outcome: str | None = None, reason: str | None = None
+) -> None:
+    """Write the result, and the ``decision`` that led to it, onto the message row."""
+    row.status, row.outcome, row.reason = status, outcome, reason
+    decision["status"] = status
+    if outcome:
+        decision["outcome"] = outcome
+    if reason:
+        decision["reason"] = reason
+    row.decision = dict(decision)
 
 
 def email_settings(uow: UnitOfWork) -> dict[str, Any]:
@@ -430,12 +443,12 @@ class Intake:
         return cls(settings, own_addresses(uow, settings))
 
 
-def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes, intake: Intake | None = None) -> None:
-    intake = intake or Intake.load(uow)
+def _run(uow: UnitOfWork, row: InboundMessage, raw: bytes, intake: Intake, decision: dict[str, Any]) -> None:
+    """Every stage, from parsing to the write; what they decide goes into ``decision`` as they go."""
     settings = intake.settings
     mailbox = uow.session.get(Mailbox, row.mailbox_id) if row.mailbox_id else None
     limits = Limits(settings["max_message_bytes"], settings["max_parts"], settings["max_depth"])
-    decision: dict[str, Any] = {"mailbox": mailbox.address if mailbox else None, "source": row.source}
+    decision.update(mailbox=mailbox.address if mailbox else None, source=row.source)
     try:
         message = parse(raw, limits, allow_remote_images=settings["load_remote_images"])
     except Quarantine as exc:
@@ -469,12 +482,7 @@ def run_stages(context: Context) -> None:
     context.decision["sender"] = {"address": message.from_address, "known": sender is not None}
     if sender is not None and not sender.active:
         return context.finish(REJECTED, reason=f"the sender {message.from_address} is deactivated")
-    try:
-        with context.uow.savepoint():
-            _write(context, verdict, sender)
-    except FrontdeskError as exc:
-        context.row.ticket_id = context.row.comment_id = None
-        context.finish(REJECTED, reason=f"refused by the desk: {exc.message}")
+    _write(context, verdict, sender)
 
 
 def _key(context: Context) -> bytes:

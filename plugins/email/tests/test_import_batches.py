@@ -15,7 +15,8 @@ from frontdesk_email.pipeline import TransientError, ingest_batch
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from frontdesk.models import Event, Ticket
+from frontdesk.errors import FrontdeskError
+from frontdesk.models import Comment, Event, Ticket, User
 
 
 def _count(db: Any, model: Any) -> int:
@@ -85,6 +86,51 @@ def test_a_message_failing_in_a_batch_is_recorded_failed_and_the_others_are_file
     # Only events that were committed are handed on for delivery: none of the rolled-back ticket.
     assert delivered
     assert db.scalar(select(func.count()).select_from(Event).where(Event.id.in_(delivered))) == len(delivered)
+
+
+def test_a_message_refused_in_a_batch_leaves_nothing_the_next_ones_could_trip_on(
+    desk: Any, db: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its new requester, ticket and reply are written and then taken back; later messages start afresh."""
+    remember = pipeline.remember_reference
+
+    def refusing(uow: Any, message_id: str | None, ticket_id: int) -> None:
+        if message_id in ("<refused@example.org>", "<refused-reply@example.org>"):  # after the write
+            raise FrontdeskError("no more references")
+        remember(uow, message_id, ticket_id)
+
+    monkeypatch.setattr(pipeline, "remember_reference", refusing)
+    first = mail(message_id="<first@example.org>")
+    raws = [
+        first,
+        mail(sender="Nina <nina@example.org>", subject="Lost", message_id="<refused@example.org>"),
+        mail(
+            subject="Re: Printer on fire",
+            message_id="<refused-reply@example.org>",
+            headers={"In-Reply-To": "<first@example.org>"},
+        ),
+        mail(sender="Nina <nina@example.org>", subject="Kept", message_id="<kept@example.org>"),
+        mail(
+            subject="Re: Printer on fire",
+            message_id="<reply@example.org>",
+            headers={"In-Reply-To": "<first@example.org>"},
+        ),
+    ]
+    outcomes = ingest_batch(desk, raws, source="import")
+    assert [(o.status, o.outcome) for o in outcomes] == [
+        ("processed", "created"),
+        ("rejected", None),
+        ("rejected", None),
+        ("processed", "created"),
+        ("processed", "appended"),
+    ]
+    assert (outcomes[1].ticket_number, outcomes[2].comment_id) == (None, None)
+    assert db.scalars(select(Ticket.subject).order_by(Ticket.id)).all() == ["Printer on fire", "Kept"]
+    nina = db.scalars(select(User).where(User.email == "nina@example.org")).one()
+    assert db.get(Ticket, outcomes[3].ticket_number).requester_id == nina.id
+    assert db.get(Ticket, outcomes[0].ticket_number).version == 2
+    replies = select(Comment.id).where(Comment.ticket_id == outcomes[0].ticket_number)
+    assert db.scalars(replies).all() == [outcomes[4].comment_id]
 
 
 def test_a_transient_failure_keeps_nothing_of_the_batch_and_a_rerun_files_it(

@@ -331,7 +331,7 @@ def _check_out(uow: UnitOfWork, asset: Asset, values: dict[str, Any]) -> Asset:
         raise Conflict(f"{asset.asset_tag} is checked out to {asset.assigned_to.email}; transfer it instead")
     if not can_move(asset.status, Status.DEPLOYED):
         raise Conflict(f"{asset.asset_tag} is {STATUS_LABELS[asset.status].lower()}; it cannot be checked out")
-    person = _person(uow, values["person"])
+    person = active_person(uow, values["person"])
     changes = {"status": (asset.status, Status.DEPLOYED.value), **_assign(asset, person, values["expected_return"])}
     asset.status = Status.DEPLOYED
     history.record(uow, asset, changes)
@@ -341,14 +341,15 @@ def _check_out(uow: UnitOfWork, asset: Asset, values: dict[str, Any]) -> Asset:
 def _transfer(uow: UnitOfWork, asset: Asset, values: dict[str, Any]) -> Asset:
     if asset.assigned_to_id is None:
         raise Conflict(f"{asset.asset_tag} is not checked out; check it out instead")
-    person = _person(uow, values["person"])
+    person = active_person(uow, values["person"])
     if person.id == asset.assigned_to_id:
         raise Conflict(f"{asset.asset_tag} is already with {person.email}")
     history.record(uow, asset, _assign(asset, person, values["expected_return"]))
     return asset
 
 
-def _person(uow: UnitOfWork, email: str) -> User:
+def active_person(uow: UnitOfWork, email: str) -> User:
+    """The active user with this e-mail address: only they may be handed an asset or a seat."""
     user = user_by_email(uow, email.strip().lower())
     if user is None:
         raise ValidationError({"person": [f"no user with the e-mail address {email!r}"]})

@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from frontdesk.errors import Conflict, NotFound, ValidationError
 from frontdesk.schemas import load
-from frontdesk.services.tickets import user_by_email
 from frontdesk.uow import UnitOfWork
 from frontdesk_assets import history
 from frontdesk_assets.asset_types import MANAGE, VIEW
-from frontdesk_assets.inventory import get_asset, seats_used
+from frontdesk_assets.inventory import active_person, get_asset, seats_used
 from frontdesk_assets.lifecycle import Status
 from frontdesk_assets.lookups import Lookups
 from frontdesk_assets.models import Asset, LicenceSeat
@@ -44,9 +43,7 @@ def assign_seat(uow: UnitOfWork, tag: str, data: dict[str, Any]) -> LicenceSeat:
         )
     seat = LicenceSeat(licence_id=licence.id)
     if values["person"]:
-        person = user_by_email(uow, values["person"].strip().lower())
-        if person is None:
-            raise ValidationError({"person": [f"no user with the e-mail address {values['person']!r}"]})
+        person = active_person(uow, values["person"])
         seat.user, seat.user_id = person, person.id
         holder, existing = values["person"].lower(), LicenceSeat.user_id == person.id
     else:

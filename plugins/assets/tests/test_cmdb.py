@@ -12,7 +12,7 @@ from sqlalchemy import select
 from frontdesk import hookimpl
 from frontdesk.desk import Desk
 from frontdesk.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from frontdesk.models import Event
+from frontdesk.models import Event, User
 from frontdesk.services import tickets
 
 
@@ -55,6 +55,11 @@ def test_a_seat_goes_to_a_person_by_e_mail_in_any_case(as_system: Any, make_user
         assert (seat.user_id, seat.user.email) == (ann.id, "ann@example.com")
     with pytest.raises(ValidationError, match="no user with the e-mail address 'nobody@"), as_system() as uow:
         licences.assign_seat(uow, tag, {"person": "nobody@example.com"})
+    gone = make_user(email="gone@example.com")
+    with as_system() as uow:
+        uow.session.get(User, gone.id).active = False
+    with pytest.raises(ValidationError, match="is deactivated"), as_system() as uow:
+        licences.assign_seat(uow, tag, {"person": "gone@example.com"})
 
 
 def _items(as_system: Any, names: list[str]) -> dict[str, str]:

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from frontdesk.errors import NotFound, ValidationError
 from frontdesk.models import Group
 from frontdesk.schemas import load
+from frontdesk.text import whole_number
 from frontdesk.uow import UnitOfWork
 from frontdesk_email import imap
 from frontdesk_email.models import Mailbox
 
 PERMISSION = "email.manage"
 SECURITY = ("tls", "starttls", "none")
-MAX_ID = 2**63 - 1  # larger numbers are no row id, and the database cannot compare them
 
 
 class MailboxSchema(Schema):
@@ -70,8 +70,9 @@ def lookup(session: Session, name_or_id: str) -> Mailbox | None:
     Checks no permission: also used where mail arrives (the webhook, the MTA pipe) to tell which
     mailbox it was sent to.
     """
-    if name_or_id.isascii() and name_or_id.isdigit() and int(name_or_id) <= MAX_ID:
-        return session.get(Mailbox, int(name_or_id))
+    number = whole_number(name_or_id)
+    if number is not None:
+        return session.get(Mailbox, number)
     return session.scalar(select(Mailbox).where((Mailbox.name == name_or_id) | (Mailbox.address == name_or_id.lower())))
 
 

@@ -303,11 +303,13 @@ def test_rules_are_toggled_moved_and_deleted(signed_in: Any, desk: Desk) -> None
 
     page = signed_in.get("/admin/automation").text
     assert 'data-confirm="Delete “First”? This cannot be undone."' in page
+    assert '<script src="/static/confirm.js" defer></script>' in page  # the layout's dialog before deleting
     # Without the page script's dialog, the server asks first.
     asked = signed_in.post(f"/admin/automation/{first}/delete")
     assert asked.status_code == 200
     assert "Delete trigger “First”?" in asked.text
     assert 'name="confirm" value="yes"' in asked.text
+    assert 'aria-label="Admin sections"' in asked.text  # asked within the console
     assert order(desk) == ["Third", "First", "Second"]
     response = signed_in.post(f"/admin/automation/{first}/delete", data={"confirm": "yes"}, follow_redirects=True)
     assert "First was deleted." in response.text

@@ -34,7 +34,9 @@ from frontdesk_webui.admin_automation_rows import (
     split,
 )
 from frontdesk_webui.admin_base import action, bp, checked, reading, submit, text
+from frontdesk_webui.confirm import confirm_page, confirmed
 
+CONFIRM_PAGE = "admin/confirm.html"  # the shared question, within the console's navigation
 KNOWN_EVENTS = (
     ("ticket.created", "Ticket created"),
     ("ticket.updated", "Ticket updated"),
@@ -127,14 +129,6 @@ def move_rule(rule_id: int) -> BaseResponse:
     return back_to(kind)
 
 
-def confirm_page(what: str, name: str, consequence: str, section: str, back: str) -> tuple[str, int]:
-    """Ask before deleting: a form posting ``confirm=yes`` (the page script asks in a dialog instead)."""
-    html = render_template(
-        "admin/automation_confirm.html", what=what, name=name, consequence=consequence, section=section, back=back
-    )
-    return html, 200
-
-
 @bp.route("/automation/<int:rule_id>/delete", methods=["POST"])
 def delete_rule(rule_id: int) -> BaseResponse | tuple[str, int]:
     """Delete a rule once confirmed (``confirm=yes``); without it, ask first. Its log entries stay."""
@@ -142,7 +136,7 @@ def delete_rule(rule_id: int) -> BaseResponse | tuple[str, int]:
         with action() as uow:
             rule = rule_service.get_rule(uow, rule_id)
             kind, name = rule.kind, rule.name
-            if text("confirm") != "yes":
+            if not confirmed():
                 singular, plural, anchor = KINDS[kind]
                 return confirm_page(
                     singular.lower(),
@@ -150,6 +144,7 @@ def delete_rule(rule_id: int) -> BaseResponse | tuple[str, int]:
                     "The tickets' automation log keeps what it did.",
                     plural,
                     url_for("admin.automation", _anchor=anchor),
+                    page=CONFIRM_PAGE,
                 )
             rule_service.delete_rule(uow, rule_id)
     except NotFound:
@@ -490,9 +485,10 @@ def delete_macro(macro_id: int) -> BaseResponse | tuple[str, int]:
         return missing_macro(macro_id)
     with action() as uow:
         name = macro_service.get_macro(uow, macro_id).name
-        if text("confirm") != "yes":
+        if not confirmed():
             back = url_for("admin.macros")
-            return confirm_page("shared macro", name, "Agents can no longer apply it.", "Shared macros", back)
+            consequence = "Agents can no longer apply it."
+            return confirm_page("shared macro", name, consequence, "Shared macros", back, page=CONFIRM_PAGE)
         macro_service.delete_macro(uow, macro_id)
     flash(f"Macro {name} was deleted.", "success")
     return redirect(url_for("admin.macros"))

@@ -26,6 +26,7 @@ from frontdesk_assets.inventory import AssetFilter
 from frontdesk_assets.lifecycle import RELATION_LABELS, STATUS_LABELS, TRANSITIONS, RelationKind, Status
 from frontdesk_assets.schemas import ATTRIBUTE_KINDS, CATEGORIES, EDITABLE
 from frontdesk_assets.transfer_csv import export_csv, import_csv
+from frontdesk_webui.confirm import confirm_page, confirmed
 from frontdesk_webui.context import desk
 
 bp = Blueprint("assets", __name__, url_prefix="/assets", template_folder="templates")
@@ -365,8 +366,13 @@ def type_editor(key: str) -> str | Response:
 
 
 @bp.route("/types/<key>/delete", methods=["POST"])
-def delete_type(key: str) -> Response:
-    """Remove an admin-defined type no asset uses; the service refuses built-in and used types."""
+def delete_type(key: str) -> Response | tuple[str, int]:
+    """Remove an admin-defined type no asset uses, once confirmed; the service refuses built-in and used types."""
+    if not confirmed():
+        with desk().reading(me()) as uow:
+            name = asset_types.read_type(uow, key).name
+        consequence = "Only a type that no asset uses is deleted; built-in types stay."
+        return confirm_page("asset type", name, consequence, name, url_for("assets.type_editor", key=key))
     return act(
         lambda uow: asset_types.delete_type(uow, key) or f"Deleted type {key}.",
         url_for("assets.types"),

@@ -311,10 +311,20 @@ def test_admin_deletes_an_unused_type_from_its_page(desk: Any, client: Any, sign
     assert "Delete type" not in client.get("/assets/types/laptop").get_data(as_text=True)  # built-in
     with desk.action(SYSTEM, source="test") as uow:
         inventory.create_asset(uow, "scanner", {"name": "Hall scanner"})
-    deleted = client.post("/assets/types/tablet/delete", follow_redirects=True).get_data(as_text=True)
+    assert 'data-confirm="Delete the asset type “Tablet”?' in client.get("/assets/types/tablet").get_data(as_text=True)
+    # Without the page script's dialog, the server asks first and deletes nothing.
+    asked = client.post("/assets/types/tablet/delete")
+    assert asked.status_code == 200
+    assert "Delete asset type “Tablet”?" in asked.get_data(as_text=True)
+    assert 'action="/assets/types/tablet/delete"' in asked.get_data(as_text=True)
+    assert 'name="confirm" value="yes"' in asked.get_data(as_text=True)
+    assert client.get("/assets/types/tablet").status_code == 200
+    confirm = {"confirm": "yes"}
+    deleted = client.post("/assets/types/tablet/delete", data=confirm, follow_redirects=True).get_data(as_text=True)
     assert "Deleted type tablet." in deleted
     assert client.get("/assets/types/tablet").status_code == 404
-    used = client.post("/assets/types/scanner/delete", follow_redirects=True).get_data(as_text=True)
+    assert client.post("/assets/types/tablet/delete").status_code == 404
+    used = client.post("/assets/types/scanner/delete", data=confirm, follow_redirects=True).get_data(as_text=True)
     assert "assets of type &#39;scanner&#39; exist" in used
     assert client.get("/assets/types/scanner").status_code == 200
 
@@ -325,6 +335,7 @@ def test_only_managers_delete_types(desk: Any, client: Any, sign_in: Any) -> Non
     sign_in("agent")
     assert "Delete type" not in client.get("/assets/types/tablet").get_data(as_text=True)
     assert client.post("/assets/types/tablet/delete").status_code == 403
+    assert client.post("/assets/types/tablet/delete", data={"confirm": "yes"}).status_code == 403
     with desk.reading(SYSTEM) as uow:
         assert asset_types.read_type(uow, "tablet").name == "Tablet"
 

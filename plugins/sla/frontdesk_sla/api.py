@@ -60,7 +60,7 @@ class Calendars(MethodView):
             return _calendar_out(calendar), 201
 
 
-@blp.route("/calendars/<name>")
+@blp.route("/calendars/<path:name>")  # a name may hold "/" ("Tier 1/EU")
 class CalendarItem(MethodView):
     def get(self, name: str) -> Any:
         """One calendar."""
@@ -95,7 +95,7 @@ class Policies(MethodView):
             return _policy_out(policy), 201
 
 
-@blp.route("/policies/<name>")
+@blp.route("/policies/<path:name>")  # a name may hold "/" ("Tier 1/EU")
 class PolicyItem(MethodView):
     def get(self, name: str) -> Any:
         """One policy."""

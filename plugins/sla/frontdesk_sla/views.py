@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from frontdesk.errors import Conflict, ValidationError
 from frontdesk.uow import UnitOfWork
 from frontdesk_sla import reports, services, transfer
+from frontdesk_webui.confirm import confirm_page, confirmed
 from frontdesk_webui.context import desk
 
 bp = Blueprint("sla", __name__, url_prefix="/sla", template_folder="templates", static_folder="static")
@@ -99,27 +100,45 @@ def add_calendar() -> Any:
     return redirect(url_for("sla.index"))
 
 
-@bp.route("/calendars/<name>/delete", methods=["POST"])
-def delete_calendar(name: str) -> Any:
-    """Delete a calendar no policy uses."""
-    return _delete(services.delete_calendar, "Calendar", name)
+CALENDAR_GOES = "A calendar that a policy still uses is not deleted: point those policies elsewhere first."
+POLICY_GOES = (
+    "Clocks it settled keep their outcomes; the clocks of open tickets are recomputed with the remaining policies."
+)
 
 
-@bp.route("/policies/<name>/delete", methods=["POST"])
-def delete_policy(name: str) -> Any:
-    """Delete a policy; its settled clocks keep their outcomes, open tickets are recomputed without it."""
-    return _delete(services.delete_policy, "Policy", name)
+@bp.route("/calendars/delete", methods=["POST"])
+def delete_calendar() -> Any:
+    """Delete the calendar named in the form once confirmed; one that a policy uses is refused."""
+    return _delete(services.get_calendar, services.delete_calendar, "calendar", CALENDAR_GOES)
 
 
-def _delete(remove: Callable[[UnitOfWork, str], None], noun: str, name: str) -> Any:
-    """Delete through the service (which checks ``sla.manage``); a refusal is shown on the page."""
+@bp.route("/policies/delete", methods=["POST"])
+def delete_policy() -> Any:
+    """Delete the policy named in the form once confirmed; settled clocks keep their outcomes."""
+    return _delete(services.get_policy, services.delete_policy, "policy", POLICY_GOES)
+
+
+def _delete(
+    find: Callable[[UnitOfWork, str], object], remove: Callable[[UnitOfWork, str], None], noun: str, consequence: str
+) -> Any:
+    """Delete what the form names through the service (which checks ``sla.manage``), asking first.
+
+    The name travels in the form rather than the address, so any name (``Tier 1/EU``) can be deleted.
+    Unconfirmed, a manager gets the confirmation page; a refusal is shown on the SLA page.
+    """
+    name = request.form.get("name", "")
+    if not confirmed():
+        with desk().reading(_me()) as uow:
+            uow.require(services.MANAGE)
+            find(uow, name)  # a stale form: 404 rather than a question about nothing
+        return confirm_page(noun, name, consequence, "Service level agreements", url_for("sla.index"), {"name": name})
     try:
         with desk().action(_me(), source="web") as uow:
             remove(uow, name)
     except Conflict as exc:
-        flash(f"{noun} {name} not deleted: {exc}", "danger")
+        flash(f"{noun.capitalize()} {name} not deleted: {exc}", "danger")
         return _page("policy"), 409
-    flash(f"{noun} {name} deleted.", "success")
+    flash(f"{noun.capitalize()} {name} deleted.", "success")
     return redirect(url_for("sla.index"))
 
 

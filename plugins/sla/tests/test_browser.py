@@ -44,3 +44,26 @@ def test_agent_sees_the_sla_panel_and_column(
     assert chart.is_visible(), "the compliance report has a chart once clocks are settled"
     assert chart.bounding_box()["height"] > 50
     screenshot(page, "sla-report")
+
+
+def test_deleting_a_policy_asks_in_a_dialog_first(
+    desk: Desk, make_user: Any, live_server: str, browser_page: Any, standard_policies: None
+) -> None:
+    page, server_url = browser_page, live_server
+    make_user(email="ada@example.com", name="Ada Admin", role="admin")
+    page.goto(f"{server_url}/login")
+    page.fill("input[name=email]", "ada@example.com")
+    page.fill("input[name=password]", "password123")
+    page.click("button[type=submit]")
+    page.goto(f"{server_url}/sla/")
+    delete = page.get_by_role("button", name="Delete policy Standard")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    delete.click()
+    assert len(asked) == 1
+    assert asked[0].startswith("Delete the policy “Standard”?")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        delete.click()
+    assert "Policy Standard deleted." in page.inner_text("main")
+    assert page.get_by_role("button", name="Delete policy Standard").count() == 0

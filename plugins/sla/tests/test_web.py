@@ -180,21 +180,67 @@ def test_ticket_sidebar_lists_clocks_in_the_api_order(
     assert re.search(r"\((7h 59m|8h 00m)\)", page), "first response: eight hours left"
 
 
-def test_admin_deletes_calendars_and_policies_from_the_page(
+def test_admin_deletes_calendars_and_policies_from_the_page_once_confirmed(
     app: Any, client: Any, make_user: Any, standard_policies: None
 ) -> None:
     sign_in(app, client, make_user, role="admin")
     page = client.get("/sla/").get_data(as_text=True)
-    assert 'action="/sla/calendars/Office/delete"' in page
-    assert 'action="/sla/policies/Standard/delete"' in page
-    refused = client.post("/sla/calendars/Office/delete")
+    assert 'action="/sla/calendars/delete" data-confirm="Delete the calendar “Office”?' in page
+    assert 'action="/sla/policies/delete" data-confirm="Delete the policy “Standard”?' in page
+    assert '<input type="hidden" name="name" value="Office">' in page
+    assert '<script src="/static/confirm.js" defer></script>' in page  # asks in a dialog, says confirm=yes
+    script = client.get("/static/confirm.js")
+    assert "confirm=yes" in script.get_data(as_text=True)
+    script.close()  # static files are streamed from an open file
+    # Without the page script's dialog, the server asks first and deletes nothing.
+    asked = client.post("/sla/policies/delete", data={"name": "Standard"})
+    assert asked.status_code == 200
+    text = asked.get_data(as_text=True)
+    assert "Delete policy “Standard”?" in text
+    assert "Clocks it settled keep their outcomes" in text
+    assert '<input type="hidden" name="name" value="Standard">' in text
+    assert 'name="confirm" value="yes"' in text
+    asked = client.post("/sla/calendars/delete", data={"name": "Office"})
+    assert asked.status_code == 200
+    assert "A calendar that a policy still uses is not deleted" in asked.get_data(as_text=True)
+    assert len(client.get("/api/v1/sla/policies").json) == 2
+    assert len(client.get("/api/v1/sla/calendars").json) == 1
+    refused = client.post("/sla/calendars/delete", data={"name": "Office", "confirm": "yes"})
     assert refused.status_code == 409
     assert "Calendar Office not deleted" in refused.get_data(as_text=True)
-    assert client.post("/sla/policies/Standard/delete").status_code == 302
-    assert client.post("/sla/calendars/Office/delete").status_code == 302
-    assert client.post("/sla/calendars/Office/delete").status_code == 404
+    assert client.post("/sla/policies/delete", data={"name": "Standard", "confirm": "yes"}).status_code == 302
+    assert client.post("/sla/calendars/delete", data={"name": "Office", "confirm": "yes"}).status_code == 302
+    assert client.post("/sla/calendars/delete", data={"name": "Office", "confirm": "yes"}).status_code == 404
+    assert client.post("/sla/calendars/delete", data={"name": "Office"}).status_code == 404
     assert [p["name"] for p in client.get("/api/v1/sla/policies").json] == ["Round the clock"]
     assert client.get("/api/v1/sla/calendars").json == []
+
+
+def test_names_with_a_slash_are_deleted_from_the_page_and_the_api(
+    app: Any, client: Any, make_user: Any, office: dict[str, Any]
+) -> None:
+    sign_in(app, client, make_user, role="admin")
+    for via in ("page", "api"):
+        calendar = client.post("/api/v1/sla/calendars", json={**office, "name": "Tier 1/EU"})
+        assert calendar.status_code == 201
+        targets = [{"priority": "normal", "metric": "resolution", "minutes": 60}]
+        policy = {"name": "Tier 1/EU", "calendar": "Tier 1/EU", "targets": targets}
+        assert client.post("/api/v1/sla/policies", json=policy).status_code == 201
+        assert client.get("/api/v1/sla/policies/Tier 1/EU").json["calendar"] == "Tier 1/EU"
+        if via == "page":
+            assert '<input type="hidden" name="name" value="Tier 1/EU">' in client.get("/sla/").get_data(as_text=True)
+            for kind in ("policies", "calendars"):
+                done = client.post(f"/sla/{kind}/delete", data={"name": "Tier 1/EU", "confirm": "yes"})
+                assert done.status_code == 302
+        else:
+            replaced = client.put("/api/v1/sla/policies/Tier%201/EU", json={**policy, "active": False})
+            assert replaced.status_code == 200
+            assert replaced.json["active"] is False
+            assert client.delete("/api/v1/sla/policies/Tier%201/EU").status_code == 204
+            assert client.delete("/api/v1/sla/calendars/Tier%201/EU").status_code == 204
+            assert client.get("/api/v1/sla/calendars/Tier 1/EU").status_code == 404
+        assert client.get("/api/v1/sla/policies").json == []
+        assert client.get("/api/v1/sla/calendars").json == []
 
 
 def test_agents_cannot_delete_calendars_or_policies(
@@ -202,6 +248,7 @@ def test_agents_cannot_delete_calendars_or_policies(
 ) -> None:
     sign_in(app, client, make_user)
     assert "/delete" not in client.get("/sla/").get_data(as_text=True)
-    assert client.post("/sla/policies/Standard/delete").status_code == 403
-    assert client.post("/sla/calendars/Office/delete").status_code == 403
+    for confirm in ({}, {"confirm": "yes"}):
+        assert client.post("/sla/policies/delete", data={"name": "Standard", **confirm}).status_code == 403
+        assert client.post("/sla/calendars/delete", data={"name": "Office", **confirm}).status_code == 403
     assert len(client.get("/api/v1/sla/policies").json) == 2

@@ -1,27 +1,9 @@
 // The admin console's automation forms: add and remove condition/action rows, and rebuild a row's inputs when
 // its field, test or action type changes, without a round trip. Every button also works without this script:
 // it then sends the form, which comes back with the row added, removed or updated.
-// Forms marked data-confirm ask in a dialog before they are sent (deleting a rule or a macro) and then say
-// confirm=yes; without this script the server asks on a page of its own.
 "use strict";
 
 (() => {
-  document.addEventListener("submit", (event) => {
-    const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
-    if (!window.confirm(form.dataset.confirm)) {
-      event.preventDefault();
-      return;
-    }
-    if (!form.querySelector('input[name="confirm"]')) {
-      const confirmed = document.createElement("input");
-      confirmed.type = "hidden";
-      confirmed.name = "confirm";
-      confirmed.value = "yes";
-      form.appendChild(confirmed);
-    }
-  });
-
   const metaElement = document.getElementById("automation-meta");
   const meta = metaElement ? JSON.parse(metaElement.textContent) : { fields: {}, operators: {}, valueless: [], listOps: [] };
 

@@ -231,6 +231,34 @@ def test_search_shows_the_highlighted_snippet(client: Any, desk: Desk, team: dic
     assert listed(client.get("/agent/views/recent?q=nothing-matches-this").text) == []
 
 
+@pytest.mark.sqlite_only  # PostgreSQL ranks every match
+def test_a_common_word_ranked_among_the_newest_texts_says_so(
+    client: Any, desk: Desk, team: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk import search
+    from frontdesk_webui import agent_views
+
+    for n in range(4):
+        create(desk, subject=f"Gateway {n}", body="The VPN gateway drops packets.", group="Support")
+    monkeypatch.setattr(search, "COMMON_DOCUMENTS", 1)
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+    monkeypatch.setattr(agent_views, "PAGE_SIZE", 2)
+    login(client, "agent@example.com")
+    page = client.get("/agent/views/recent?q=gateway").text
+    assert listed(page) == [4, 3]
+    note = re.search(r'<p class="[^"]*" id="recent-only">(.*?)</p>', page, re.S).group(1)
+    assert "the best matches among the newest 3 texts" in " ".join(note.split())
+    assert 'href="/agent/views/recent?q=gateway&amp;sort=updated"' in note
+    assert listed(client.get("/agent/views/recent?q=gateway&sort=updated").text) == [4, 3]
+    listing = client.get("/api/v1/tickets?q=gateway&sort=relevance&limit=2").get_json()
+    assert ([item["number"] for item in listing["items"]], listing["recent_only"]) == ([4, 3], True)
+    rest = client.get(f"/api/v1/tickets?q=gateway&sort=relevance&cursor={listing['next_cursor']}").get_json()
+    assert [item["number"] for item in rest["items"]] == [2], "ranked among the newest three texts"
+    monkeypatch.setattr(search, "COMMON_DOCUMENTS", 10**9)
+    assert 'id="recent-only"' not in client.get("/agent/views/recent?q=gateway").text
+    assert client.get("/api/v1/tickets?q=gateway&sort=relevance").get_json()["recent_only"] is False
+
+
 def test_subjects_are_escaped(client: Any, desk: Desk, team: dict[str, Any]) -> None:
     ticket = create(desk, subject="<script>alert(1)</script>", group="Support", assignee="agent@example.com")
     login(client, "agent@example.com")

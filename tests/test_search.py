@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from frontdesk.desk import Desk
 from frontdesk.permissions import SYSTEM
@@ -207,3 +208,60 @@ def test_common_words_walk_the_newest_tickets_with_the_same_answer(
         monkeypatch.setattr(queries, "WALK_ROWS", window)
         assert [every_page(desk, *case) for case in cases] == mapped
     assert walks, "the walk ran"
+
+
+def relevance_pages(desk: Desk, actor: Any, q: str) -> tuple[list[int], bool]:
+    """Every page of a search by relevance, three to a page, and whether the first ranked the newest texts only."""
+    from frontdesk.queries import TicketFilter, list_tickets
+
+    numbers: list[int] = []
+    cursor, recent_only = None, None
+    while True:
+        with desk.reading(actor) as uow:
+            page = list_tickets(uow, TicketFilter(q=q), sort="relevance", cursor=cursor, limit=3)
+        recent_only = page.recent_only if recent_only is None else recent_only
+        numbers += [ticket.number for ticket in page.items]
+        if page.next_cursor is None:
+            return numbers, bool(recent_only)
+        cursor = page.next_cursor
+
+
+@pytest.mark.sqlite_only  # PostgreSQL ranks every match
+def test_common_words_are_ranked_among_the_newest_texts(
+    desk: Desk, busy_desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranking every match of a common word is slow at scale; the newest texts are ranked, and the page says so."""
+    from frontdesk import search as search_module
+    from frontdesk.models import SearchDocument
+
+    every, recent_only = relevance_pages(desk, SYSTEM, "printer")
+    assert (recent_only, len(every)) == (False, 10)
+    monkeypatch.setattr(search_module, "COMMON_DOCUMENTS", 1)
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 8)
+    with desk.db.reading() as session:
+        ids = session.scalars(select(SearchDocument.id).order_by(SearchDocument.id.desc())).all()
+        edge = ids[search_module.RANK_WINDOW - 1]
+        recent = select(SearchDocument.ticket_id).where(SearchDocument.id >= edge)
+        in_window = set(session.scalars(recent.where(SearchDocument.folded.contains("printer"))))
+    windowed, recent_only = relevance_pages(desk, SYSTEM, "printer")
+    assert (recent_only, set(windowed), len(windowed)) == (True, in_window, len(in_window))
+    assert [number for number in every if number in in_window] != every, "older matches are left out"
+
+    # The newest texts are internal notes a requester may not search: every match is ranked for her.
+    mine, recent_only = relevance_pages(desk, busy_desk["rita"], "printer")
+    assert (len(mine), recent_only) == (5, False)
+    with monkeypatch.context() as everything:
+        everything.setattr(search_module, "COMMON_DOCUMENTS", 10**9)
+        assert relevance_pages(desk, busy_desk["rita"], "printer") == (mine, False)
+
+    # Later pages keep the first page's window, however many texts arrive meanwhile.
+    from frontdesk.queries import TicketFilter, list_tickets
+
+    with desk.reading(SYSTEM) as uow:
+        first = list_tickets(uow, TicketFilter(q="printer"), sort="relevance", limit=3)
+    for i in range(search_module.RANK_WINDOW):
+        with desk.action(SYSTEM, source="test") as uow:
+            tickets.create_ticket(uow, {"subject": f"printer {i}", "requester": "rita@example.com"})
+    with desk.reading(SYSTEM) as uow:
+        rest = list_tickets(uow, TicketFilter(q="printer"), sort="relevance", cursor=first.next_cursor, limit=100)
+    assert set(windowed) <= {ticket.number for ticket in first.items + rest.items}

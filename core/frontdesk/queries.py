@@ -70,10 +70,14 @@ class TicketFilter:
 
 @dataclass
 class Page:
-    """One page of a list and the cursor of the next page (None on the last page)."""
+    """One page of a list and the cursor of the next page (None on the last page).
+
+    ``recent_only``: a search sorted by relevance ranked only the newest documents (a common word).
+    """
 
     items: list[Ticket]
     next_cursor: str | None
+    recent_only: bool = False
 
 
 def _encode(values: list[Any]) -> str:
@@ -294,27 +298,48 @@ def _decode_plugin_cursor(cursor: str, key: Any) -> tuple[bool, Any, int]:
 
 
 def _list_by_relevance(uow: UnitOfWork, filters: TicketFilter, cursor: str | None, limit: int) -> Page:
-    """Tickets matching ``filters.q``, best match first; the cursor holds the last rank and id."""
-    ranked = search.ranked(uow, filters.q or "")
-    if ranked is None:
-        if not filters.q:
-            raise ValidationError({"sort": ["sorting by relevance needs a search query (q)"]})
+    """Tickets matching ``filters.q``, best match first; the cursor holds the last rank and id, and the window.
+
+    A common word is ranked among the newest documents only (:func:`frontdesk.search.rank_window`),
+    and the page says so (``Page.recent_only``); when those hold less than a page for this actor,
+    every match is ranked after all. Later pages keep the first page's window.
+    """
+    if not filters.q:
+        raise ValidationError({"sort": ["sorting by relevance needs a search query (q)"]})
+    after: tuple[float, int] | None = None
+    if cursor:
+        try:
+            rank, last_id, *window = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            after, since = (float(rank), int(last_id)), (int(window[0]) if window and window[0] is not None else None)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"cursor": ["not a cursor this desk handed out for this sort"]}) from exc
+        return _ranked_page(uow, filters, since, after, limit)
+    since = search.rank_window(uow, filters.q)
+    page = _ranked_page(uow, filters, since, None, limit)
+    if since is not None and len(page.items) < limit:  # the window holds too little of what this actor sees
+        page = _ranked_page(uow, filters, None, None, limit)
+    return page
+
+
+def _ranked_page(
+    uow: UnitOfWork, filters: TicketFilter, since: int | None, after: tuple[float, int] | None, limit: int
+) -> Page:
+    """One page by relevance, ranking documents from id ``since`` on (all with None), after ``(rank, id)``."""
+    ranked = search.ranked(uow, filters.q or "", since=since)
+    if ranked is None:  # no word to search for
         return Page([], None)
     hits = ranked.subquery()
     query = _filtered(uow, replace(filters, q=None)).join(hits, hits.c.ticket_id == Ticket.id).add_columns(hits.c.rank)
-    if cursor:
-        try:
-            rank, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            rank, last_id = float(rank), int(last_id)
-        except (ValueError, TypeError) as exc:
-            raise ValidationError({"cursor": ["not a cursor this desk handed out for this sort"]}) from exc
+    if after is not None:
+        rank, last_id = after
         query = query.where(or_(hits.c.rank > rank, and_(hits.c.rank == rank, Ticket.id < last_id)))
     query = query.order_by(hits.c.rank, Ticket.id.desc()).limit(limit + 1).options(*TICKET_LOADS)
     rows = list(uow.session.execute(query).unique())
     items = [ticket for ticket, _rank in rows[:limit]]
+    recent_only = since is not None
     if len(rows) <= limit:
-        return Page(items, None)
-    return Page(items, _encode([float(rows[limit - 1][1]), items[-1].id]))
+        return Page(items, None, recent_only)
+    return Page(items, _encode([float(rows[limit - 1][1]), items[-1].id, since]), recent_only)
 
 
 def ticket_extensions(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:

@@ -44,6 +44,9 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 # A query matching at least this many documents is "common": a list sorted by time finds its page sooner by
 # checking the newest tickets against the matches than by mapping every match to its ticket first.
 COMMON_DOCUMENTS = 2000
+# Ranking a common word by relevance looks at the newest this many documents (ticket texts and
+# comments) only: bm25 over all of a word in a quarter of 1M tickets took ~0.7 s, over these ~0.07 s.
+RANK_WINDOW = 50_000
 _INSERT_DOCUMENT = insert(SearchDocument.__table__)
 
 
@@ -128,19 +131,20 @@ class Hit:
     rank: float
 
 
-def _matching(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
-    """Ticket ids with their best rank among the documents the actor may search."""
+def _matching(uow: UnitOfWork, query: str, since: int | None = None) -> Select[tuple[int, float]] | None:
+    """Ticket ids with their best rank among the documents the actor may search (from id ``since`` on, SQLite)."""
     staff = bool(uow.actor is not None and uow.actor.is_staff)
     if uow.desk.db.backend == "sqlite":
         expression = fts5_query(query)
         if expression is None:
             return None
-        hits = (
-            select(literal_column("rowid").label("document_id"), literal_column("rank").label("score"))
-            .select_from(table("search_fts"))
-            .where(text("search_fts MATCH :expression").bindparams(expression=expression))
-            .subquery()
+        hits = select(literal_column("rowid").label("document_id"), literal_column("rank").label("score"))
+        hits = hits.select_from(table("search_fts")).where(
+            text("search_fts MATCH :expression").bindparams(expression=expression)
         )
+        if since is not None:  # the index skips older documents without ranking them
+            hits = hits.where(literal_column("rowid") >= since)
+        hits = hits.subquery()
         matched = (
             select(SearchDocument.ticket_id, func.min(hits.c.score).label("rank"))
             .select_from(SearchDocument)
@@ -160,9 +164,24 @@ def _matching(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
     return matched.group_by(SearchDocument.ticket_id)
 
 
-def ranked(uow: UnitOfWork, query: str) -> Select[tuple[int, float]] | None:
-    """``(ticket_id, rank)`` of matching tickets the actor may search (lower rank is better), or None."""
-    return _matching(uow, query)
+def ranked(uow: UnitOfWork, query: str, *, since: int | None = None) -> Select[tuple[int, float]] | None:
+    """``(ticket_id, rank)`` of matching tickets the actor may search (lower rank is better), or None.
+
+    With ``since`` (SQLite, see :func:`rank_window`), only documents from that id on are ranked.
+    """
+    return _matching(uow, query, since)
+
+
+def rank_window(uow: UnitOfWork, query: str) -> int | None:
+    """The oldest document a relevance ranking of ``query`` should look at, or None to rank every match.
+
+    A common word (:func:`is_common`) is ranked among the newest :data:`RANK_WINDOW` documents
+    only, whose ids start here; that needs SQLite and at least that many documents.
+    """
+    if not is_common(uow, query):
+        return None
+    newest_first = select(SearchDocument.id).order_by(SearchDocument.id.desc())
+    return uow.session.scalar(newest_first.offset(RANK_WINDOW - 1).limit(1))
 
 
 def snippets(uow: UnitOfWork, query: str, ticket_ids: list[int]) -> dict[int, str]:

@@ -224,6 +224,8 @@ def list_page(uow: UnitOfWork, view: View, state: ListState) -> dict[str, Any]:
     return {
         "tickets": page.items,
         "sort": sort,
+        "recent_only": page.recent_only,
+        "rank_window": search.RANK_WINDOW,
         "plugin_columns": list_columns(uow.desk, uow.actor, page.items),
         "view_columns": saved_views.COLUMNS,
         # search.snippets escapes the text itself and adds nothing but <mark> tags.

@@ -58,6 +58,12 @@ class TicketPageSchema(Schema):
 
     items = fields.List(fields.Nested(TicketListItemSchema))
     next_cursor = fields.String(allow_none=True)
+    recent_only = fields.Boolean(
+        metadata={
+            "description": "sorted by relevance, a common word is ranked among the newest texts only; "
+            "sort by `updated` to list every match"
+        }
+    )
 
 
 class BulkUpdateSchema(Schema):

@@ -75,7 +75,7 @@ class TicketCollection(MethodView):
                 excerpts = search.snippets(uow, args["q"], [ticket.id for ticket in items])
                 for ticket in items:
                     ticket.snippet = excerpts.get(ticket.id, "")
-        return {"items": items, "next_cursor": page.next_cursor}
+        return {"items": items, "next_cursor": page.next_cursor, "recent_only": page.recent_only}
 
     @blp.arguments(TicketCreateSchema())
     @blp.response(201, TicketSchema)

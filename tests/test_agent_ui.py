@@ -247,7 +247,7 @@ def test_a_common_word_ranked_among_the_newest_texts_says_so(
     page = client.get("/agent/views/recent?q=gateway").text
     assert listed(page) == [4, 3]
     note = re.search(r'<p class="[^"]*" id="recent-only">(.*?)</p>', page, re.S).group(1)
-    assert "the best matches among the newest 3 texts" in " ".join(note.split())
+    assert "the best matches among the newest 3 messages" in " ".join(note.split())
     assert 'href="/agent/views/recent?q=gateway&amp;sort=updated"' in note
     assert listed(client.get("/agent/views/recent?q=gateway&sort=updated").text) == [4, 3]
     listing = client.get("/api/v1/tickets?q=gateway&sort=relevance&limit=2").get_json()

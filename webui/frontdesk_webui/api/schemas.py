@@ -60,7 +60,7 @@ class TicketPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
     recent_only = fields.Boolean(
         metadata={
-            "description": "sorted by relevance, a common word is ranked among the newest texts only; "
+            "description": "sorted by relevance, a common word is ranked among the newest messages only; "
             "sort by `updated` to list every match"
         }
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -102,18 +104,31 @@ def test_storage_refuses_a_file_over_the_limit_while_streaming_and_keeps_nothing
 def test_storage_syncs_every_file_to_disk_unless_told_the_source_keeps_the_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    storage = FilesystemStorage(tmp_path)
-    synced: list[int] = []
-    monkeypatch.setattr("frontdesk.storage.os.fsync", synced.append)
+    root = tmp_path / "files"
+    storage = FilesystemStorage(root)
+    synced: list[str] = []
+    monkeypatch.setattr(
+        "frontdesk.storage.os.fsync", lambda descriptor: synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+    )
     durable = storage.save(io.BytesIO(b"uploaded"), max_size=100)
-    assert len(synced) == 1
+    folder = storage.path(durable.key).parent
+    # The file, the folder it was renamed into, and each folder made for it, in the folder holding it.
+    assert synced[0].startswith(str(folder / ".upload-"))
+    assert sorted(synced[1:]) == sorted(str(path) for path in (folder, folder.parent, root, tmp_path))
+    synced.clear()
+    beside = durable.key[:4] + "0" * 28  # a key whose folder exists: only that folder is synced
+    with monkeypatch.context() as keyed:
+        keyed.setattr("frontdesk.storage.uuid.uuid4", lambda: SimpleNamespace(hex=beside))
+        again = storage.save(io.BytesIO(b"uploaded again"), max_size=100)
+    assert (again.key, synced[1:]) == (beside, [str(folder)])
+    synced.clear()
     copy = storage.save(io.BytesIO(b"imported"), max_size=100, durable=False)
-    assert len(synced) == 1
+    assert synced == []
     for stored, data in ((durable, b"uploaded"), (copy, b"imported")):
         with storage.open(stored.key) as stream:
             assert stream.read() == data
         assert stored.sha256 == hashlib.sha256(data).hexdigest()
-    assert stored_files(tmp_path) == sorted([storage.path(durable.key), storage.path(copy.key)])
+    assert stored_files(tmp_path) == sorted([storage.path(key) for key in (durable.key, again.key, copy.key)])
 
 
 @pytest.mark.parametrize(

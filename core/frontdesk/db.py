@@ -84,7 +84,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # A commit is on disk before it returns, as on PostgreSQL: a ticket, a reply or a mail the
+        # desk acknowledged survives a power cut (NORMAL could lose the last commits; ~0.3 ms each here).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

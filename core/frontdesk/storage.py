@@ -86,8 +86,9 @@ class FilesystemStorage:
     def save(self, stream: BinaryIO, *, max_size: int, durable: bool = True) -> StoredFile:
         """Write to a temporary file, fsync it (when ``durable``) and rename it into place.
 
-        The fsync is what makes the file survive a power cut or a kernel crash once ``save`` has
-        returned, and it is the expensive part (milliseconds per file on a busy disk). Skipping it
+        The fsyncs (of the file, then of the folder it was renamed into) are what make the file
+        survive a power cut or a kernel crash once ``save`` has returned, and they are the expensive
+        part (milliseconds per file on a busy disk). Skipping it
         is safe only where the caller could write the bytes again from a source that still holds
         them, such as a folder of mail being imported; anything acknowledged to its sender (an
         upload, a message then deleted from the mail server) must stay durable. A process that is
@@ -95,6 +96,7 @@ class FilesystemStorage:
         """
         key = uuid.uuid4().hex
         target = self.path(key)
+        made = [folder for folder in (self.root, target.parent.parent, target.parent) if not folder.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
         digest = hashlib.sha256()
@@ -111,6 +113,9 @@ class FilesystemStorage:
                 if durable:
                     os.fsync(out.fileno())
             os.replace(temporary, target)
+            if durable:  # the rename, and any folder made for it, are entries of their folders
+                for folder in {target.parent, *(made_folder.parent for made_folder in made)}:
+                    _sync_folder(folder)
         except BaseException:
             with suppress(FileNotFoundError):
                 os.unlink(temporary)
@@ -123,3 +128,12 @@ class FilesystemStorage:
     def delete(self, key: str) -> None:
         with suppress(FileNotFoundError):
             self.path(key).unlink()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Write a folder's entries to disk, so a file renamed or a folder made in it survives a power cut."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -391,12 +391,17 @@ def test_workflow_entries_are_edited_and_deleted(signed_in: Any, desk: Desk, mak
         number = tickets.create_ticket(uow, {"subject": "Broken", "body": "Help"}).number
     with desk.action(SYSTEM, source="test") as uow:
         tickets.update_ticket(uow, number, {"type": "Defect"})
-    response = signed_in.post(f"{path}/delete")
+    assert 'data-confirm="Delete the type “Defect”?' in text_of(signed_in.get(path))
+    asked = signed_in.post(f"{path}/delete")
+    assert asked.status_code == 200
+    assert "Delete type “Defect”?" in text_of(asked)
+    assert 'aria-label="Admin sections"' in asked.text  # asked within the console
+    response = signed_in.post(f"{path}/delete", data={"confirm": "yes"})
     assert response.status_code == 409
     assert "1 ticket uses the type" in text_of(response)
     with desk.action(SYSTEM, source="test") as uow:
         tickets.update_ticket(uow, number, {"type": None})
-    assert signed_in.post(f"{path}/delete").status_code == 302
+    assert signed_in.post(f"{path}/delete", data={"confirm": "yes"}).status_code == 302
     assert one(desk, TicketType, id=bug.id) is None
 
 
@@ -431,7 +436,14 @@ def test_tokens_are_created_listed_and_revoked(signed_in: Any, desk: Desk, make_
     assert "CI" in html
     assert "Mine" not in html
     token = one(desk, ApiToken, name="CI")
-    assert signed_in.post(f"/admin/tokens/{token.id}/revoke").status_code == 302
+    assert 'data-confirm="Revoke the token “CI” of ann@example.com?' in text_of(signed_in.get("/admin/tokens"))
+    asked = signed_in.post(f"/admin/tokens/{token.id}/revoke")
+    assert asked.status_code == 200
+    assert f"Revoke API token “CI ({token.prefix}…) of ann@example.com”?" in text_of(asked)
+    assert 'aria-label="Admin sections"' in asked.text  # asked within the console
+    assert one(desk, ApiToken, id=token.id).revoked_at is None
+    assert signed_in.post("/admin/tokens/999999/revoke").status_code == 404, "not asked"
+    assert signed_in.post(f"/admin/tokens/{token.id}/revoke", data={"confirm": "yes"}).status_code == 302
     assert one(desk, ApiToken, id=token.id).revoked_at is not None
     assert "No such" not in signed_in.get("/admin/tokens?user=ghost@example.com").text
 

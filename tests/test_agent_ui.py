@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from frontdesk import hookimpl
 from frontdesk.desk import Desk
-from frontdesk.models import Comment, HistoryEntry, Macro, Ticket, TicketLink
+from frontdesk.models import Comment, HistoryEntry, Macro, SavedView, Ticket, TicketLink
 from frontdesk.permissions import SYSTEM
 from frontdesk.services import automation, comments, macros, people, tickets
 
@@ -563,7 +563,13 @@ def test_link_and_merge_forms(client: Any, desk: Desk, team: dict[str, Any]) -> 
     assert "already linked" in flashes(client.get(again.headers["Location"]).text)[0]
     bad = post(client, f"{page}/links", {"other": "abc", "kind": "related"}, page)
     assert "give a ticket number" in flashes(client.get(bad.headers["Location"]).text)[0]
-    post(client, f"{page}/links/{second}/delete", {}, page)
+    assert f'data-confirm="Remove the link between #{first} and #{second}?"' in shown
+    asked = post(client, f"{page}/links/{second}/delete", {}, page)
+    assert asked.status_code == 200
+    assert f"Remove link “#{first} ↔ #{second}”?" in unescape(asked.text)
+    with desk.db.reading() as session:
+        assert session.scalar(select(TicketLink.id)) is not None
+    post(client, f"{page}/links/{second}/delete", {"confirm": "yes"}, page)
     with desk.db.reading() as session:
         assert session.scalar(select(TicketLink.id)) is None
 
@@ -904,9 +910,14 @@ def test_personal_macros_are_written_with_a_short_form(client: Any, desk: Desk, 
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, "net@example.com")
     assert client.get(f"/agent/macros/{macro.id}").status_code == 404, "someone else's macro"
+    assert post(client, f"/agent/macros/{macro.id}/delete", {}, page=page).status_code == 404, "not asked"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, "agent@example.com")
-    assert post(client, f"/agent/macros/{macro.id}/delete", {}, page=page).status_code == 302
+    assert 'data-confirm="Delete your macro “Need logs”?' in unescape(client.get(page).text)
+    asked = post(client, f"/agent/macros/{macro.id}/delete", {}, page=page)
+    assert asked.status_code == 200
+    assert "Delete macro “Need logs”?" in unescape(asked.text)
+    assert post(client, f"/agent/macros/{macro.id}/delete", {"confirm": "yes"}, page=page).status_code == 302
     with desk.db.reading() as session:
         assert session.query(Macro).count() == 0
 
@@ -988,9 +999,15 @@ def test_an_agent_saves_the_list_they_filtered_as_a_view(client: Any, desk: Desk
     login(client, "net@example.com")
     view_path = response.headers["Location"]
     assert client.get(view_path).status_code == 404, "someone else's view"
+    assert post(client, f"{view_path}/delete", {}).status_code == 404, "not asked"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, "agent@example.com")
-    removed = post(client, f"{view_path}/delete", {})
+    assert 'data-confirm="Remove the view “Support urgent”?' in unescape(client.get(view_path).text)
+    asked = post(client, f"{view_path}/delete", {})
+    assert asked.status_code == 200
+    assert "Remove view “Support urgent”?" in unescape(asked.text)
+    assert "Support urgent" in rail(client.get("/agent/").text)
+    removed = post(client, f"{view_path}/delete", {"confirm": "yes"})
     assert removed.status_code == 302
     assert "Support urgent" not in rail(client.get("/agent/").text)
 
@@ -1005,3 +1022,6 @@ def test_admins_share_views_with_every_agent(client: Any, desk: Desk, team: dict
     assert "VIP" in rail(page)
     refused = post(client, "/agent/saved", {"base": "all", "name": "Mine too", "shared": "yes", "columns": ["subject"]})
     assert refused.status_code == 403
+    with desk.db.reading() as session:
+        shared = session.scalars(select(SavedView.id).filter_by(name="VIP")).one()
+    assert post(client, f"/agent/saved/{shared}/delete", {}).status_code == 403, "refused, not asked"

@@ -24,7 +24,8 @@ from frontdesk_webui import (  # noqa: F401 (their routes join the blueprint)
     admin_people,
     admin_workflow,
 )
-from frontdesk_webui.admin_base import SOURCE, action, bp, me, number, reading, text
+from frontdesk_webui.admin_base import CONFIRM_PAGE, SOURCE, action, bp, me, number, reading, text
+from frontdesk_webui.confirm import confirm_page, confirmed
 from frontdesk_webui.context import desk, desk_settings
 
 __all__ = ["bp"]
@@ -230,7 +231,17 @@ def tokens() -> tuple[str, int]:
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-def revoke_token(token_id: int) -> Response:
+def revoke_token(token_id: int) -> Response | tuple[str, int]:
+    """Revoke an API token once confirmed (``confirm=yes``); without it, ask first: revoking is for good."""
+    if not confirmed():
+        with desk().reading(SYSTEM) as uow:  # every user's tokens, as the tokens page lists them
+            token = next((row for row in token_service.list_tokens(uow) if row["id"] == token_id), None)
+        if token is None:
+            abort(404)
+        name = f"{token['name']} ({token['prefix']}…) of {token['user']}"
+        consequence = "Programs using it are refused from then on; it stays listed as revoked."
+        back = url_for("admin.tokens", user=request.args.get("user") or None)
+        return confirm_page("API token", name, consequence, "API tokens", back, page=CONFIRM_PAGE, verb="Revoke")
     with action() as uow:
         token = token_service.revoke_token(uow, token_id)
         flash(f"Token {token.name} ({token.prefix}…) revoked.", "success")

@@ -33,10 +33,9 @@ from frontdesk_webui.admin_automation_rows import (
     row_slots,
     split,
 )
-from frontdesk_webui.admin_base import action, bp, checked, reading, submit, text
+from frontdesk_webui.admin_base import CONFIRM_PAGE, action, bp, checked, reading, submit, text
 from frontdesk_webui.confirm import confirm_page, confirmed
 
-CONFIRM_PAGE = "admin/confirm.html"  # the shared question, within the console's navigation
 KNOWN_EVENTS = (
     ("ticket.created", "Ticket created"),
     ("ticket.updated", "Ticket updated"),

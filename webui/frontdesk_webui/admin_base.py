@@ -21,6 +21,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 T = TypeVar("T")
 
 SOURCE = "web"
+CONFIRM_PAGE = "admin/confirm.html"  # the shared question, within the console's navigation
 
 # The console's sections, in the order of its side navigation: (endpoint, label).
 SECTIONS = (

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from frontdesk.errors import Conflict
 from frontdesk.models import StatusCategory
 from frontdesk.services import catalog
-from frontdesk_webui.admin_base import action, bp, checked, number, reading, submit, text
+from frontdesk_webui.admin_base import CONFIRM_PAGE, action, bp, checked, number, reading, submit, text
+from frontdesk_webui.confirm import confirm_page, confirmed
 
 CATEGORIES = [category.value for category in StatusCategory]
 
@@ -180,10 +181,15 @@ def entry(kind: str, entry_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/workflow/<kind>/<int:entry_id>/delete", methods=["POST"])
 def delete_entry(kind: str, entry_id: int) -> Response | tuple[str, int]:
+    """Delete a status, priority or ticket type once confirmed (``confirm=yes``); without it, ask first."""
     spec = kind_of(kind)
     try:
         with action() as uow:
             name = spec.read(uow, entry_id).name
+            if not confirmed():
+                consequence = f"Deleting is refused while tickets use this {spec.singular}."
+                back = url_for("admin.workflow", _anchor=kind)
+                return confirm_page(spec.singular, name, consequence, "Workflow", back, page=CONFIRM_PAGE)
             spec.delete(uow, entry_id)
     except Conflict as exc:
         return render_entry(spec, entry_id, conflict=exc.message, status=409)

@@ -40,6 +40,7 @@ from frontdesk_webui.agent_views import (
     rail_views,
     ticket_page,
 )
+from frontdesk_webui.confirm import confirm_page, confirmed
 from frontdesk_webui.context import desk
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -150,8 +151,17 @@ def save_view() -> Response | tuple[str, int]:
 
 
 @bp.route("/saved/<int:view_id>/delete", methods=["POST"])
-def delete_view(view_id: int) -> Response:
-    """Remove one of your views (or a shared one, for admins)."""
+def delete_view(view_id: int) -> Response | tuple[str, int]:
+    """Remove one of your views (or a shared one, for admins) once confirmed; without it, ask first."""
+    if not confirmed():
+        with desk().reading(me()) as uow:
+            view = saved_views.get_view(uow, view_id)
+            name, shared = view.name, view.owner_id is None
+            if shared and not uow.can("desk.configure"):
+                raise PermissionDenied("only admins remove shared views")
+        consequence = "Every agent loses it from their list." if shared else "It goes from your list."
+        back = url_for(".saved_view", view_id=view_id)
+        return confirm_page("view", name, consequence, name, back, verb="Remove")
     with desk().action(me(), source="web") as uow:
         saved_views.delete_view(uow, view_id)
     flash("View removed.", "success")
@@ -292,8 +302,13 @@ def link(number: int) -> Response:
 
 
 @bp.route("/tickets/<int:number>/links/<int:other>/delete", methods=["POST"])
-def unlink(number: int, other: int) -> Response:
+def unlink(number: int, other: int) -> Response | tuple[str, int]:
+    """Remove every link between two tickets once confirmed (``confirm=yes``); without it, ask first."""
     _require_visible(number)
+    if not confirmed():
+        consequence = "Every link between the two tickets goes (a merge stays); both tickets' histories say so."
+        back = url_for(".ticket", number=number, _anchor="links")
+        return confirm_page("link", f"#{number} ↔ #{other}", consequence, f"#{number}", back, verb="Remove")
     try:
         with desk().action(me(), source="web") as uow:
             links.unlink_tickets(uow, number, other)

@@ -18,6 +18,7 @@ from frontdesk.models import Macro
 from frontdesk.services import catalog, macros
 from frontdesk_webui.agent import me, staff_only
 from frontdesk_webui.agent_forms import error_messages
+from frontdesk_webui.confirm import confirm_page, confirmed
 from frontdesk_webui.context import desk
 
 bp = Blueprint("agent_macros", __name__, url_prefix="/agent/macros")
@@ -118,10 +119,13 @@ def edit(macro_id: int) -> tuple[str, int] | Response:
 
 
 @bp.route("/<int:macro_id>/delete", methods=["POST"])
-def delete(macro_id: int) -> Response:
-    """Remove one of your macros."""
+def delete(macro_id: int) -> Response | tuple[str, int]:
+    """Remove one of your macros once confirmed (``confirm=yes``); without it, ask first."""
     with desk().action(me(), source="web") as uow:
-        own_macro(uow, macro_id)
+        name = own_macro(uow, macro_id).name
+        if not confirmed():
+            consequence = "Replies and notes it already wrote stay on their tickets."
+            return confirm_page("macro", name, consequence, "Macros", url_for(".index"))
         macros.delete_macro(uow, macro_id)
     flash("Macro deleted.", "success")
     return redirect(url_for(".index"))

@@ -26,6 +26,7 @@ def confirm_page(
     fields: Mapping[str, str] | None = None,
     *,
     page: str = "confirm.html",
+    verb: str = "Delete",
 ) -> tuple[str, int]:
     """Ask before deleting: a page whose form posts the same request again with ``confirm=yes``.
 
@@ -33,6 +34,7 @@ def confirm_page(
     ``section`` and ``back`` label and link the page to return to ("Keep it"). ``fields`` are posted
     along (say, the name of what to delete when the address does not carry it). ``page`` is the
     template around the question (``admin/confirm.html`` keeps the admin console's navigation).
+    ``verb`` names the act where "Delete" would not be true ("Revoke" a token, "Remove" a link).
     """
     html = render_template(
         page,
@@ -41,6 +43,7 @@ def confirm_page(
         consequence=consequence,
         section=section,
         back=back,
+        verb=verb,
         fields=fields or {},
         action=url_for(request.endpoint or "", **(request.view_args or {})),
     )

@@ -17,6 +17,7 @@ from frontdesk.db import utcnow
 from frontdesk.errors import Conflict, FrontdeskError, NotFound, ValidationError
 from frontdesk.models import User
 from frontdesk.services.people import user_by_id
+from frontdesk.services.tickets import get_ticket
 from frontdesk.uow import UnitOfWork
 from frontdesk_assets import alerts, asset_types, cmdb, inventory, licences
 from frontdesk_assets.api import uploaded_lines
@@ -292,8 +293,17 @@ def add_relation(tag: str) -> Response:
 
 
 @bp.route("/items/<tag>/relations/<int:relation_id>/remove", methods=["POST"])
-def remove_relation(tag: str, relation_id: int) -> Response:
-    """Remove a relation."""
+def remove_relation(tag: str, relation_id: int) -> Response | tuple[str, int]:
+    """Remove a relation of this item once confirmed (``confirm=yes``); without it, ask first."""
+    if not confirmed():
+        with desk().reading(me()) as uow:
+            outgoing, incoming = cmdb.relations_of(uow, inventory.get_asset(uow, tag))
+            relation = next((r for r in outgoing + incoming if r.id == relation_id), None)
+            if relation is None:
+                abort(404)
+            name = f"{relation.source.asset_tag} {RELATION_LABELS[relation.kind]} {relation.target.asset_tag}"
+        consequence = "Impact views no longer follow it; the item's history records the removal."
+        return confirm_page("relation", name, consequence, tag, url_for("assets.detail", tag=tag), verb="Remove")
     return act(
         lambda uow: cmdb.remove_relation(uow, relation_id) or "Relation removed.", url_for("assets.detail", tag=tag)
     )
@@ -330,10 +340,17 @@ def link_from_ticket(number: int) -> Response:
 
 
 @bp.route("/items/<tag>/tickets/<int:number>/unlink", methods=["POST"])
-def unlink_ticket(tag: str, number: int) -> Response:
-    """Remove the link between this item and a ticket."""
+def unlink_ticket(tag: str, number: int) -> Response | tuple[str, int]:
+    """Remove the link between this item and a ticket once confirmed (``confirm=yes``); without it, ask first."""
     back = request.form.get("next", "")
     target = back if back.startswith("/agent/tickets/") else url_for("assets.detail", tag=tag)
+    if not confirmed():
+        with desk().reading(me()) as uow:
+            inventory.get_asset(uow, tag)
+            get_ticket(uow, number)
+        consequence = "The ticket no longer lists the item as affected; the item's history records the removal."
+        fields = {"next": back} if back else None
+        return confirm_page("link", f"{tag} ↔ #{number}", consequence, f"#{number}", target, fields, verb="Remove")
     return act(lambda uow: cmdb.unlink_ticket(uow, tag, number) or f"#{number} unlinked.", target)
 
 
@@ -411,8 +428,18 @@ def update_attribute(key: str, name: str) -> Response:
 
 
 @bp.route("/types/<key>/attributes/<name>/remove", methods=["POST"])
-def remove_attribute(key: str, name: str) -> Response:
-    """Remove an attribute and its values."""
+def remove_attribute(key: str, name: str) -> Response | tuple[str, int]:
+    """Remove an attribute and its values once confirmed (``confirm=yes``); without it, ask first."""
+    if not confirmed():
+        with desk().reading(me()) as uow:
+            asset_type = asset_types.read_type(uow, key)
+            label = next((a.label for a in asset_type.attributes if a.name == name), None)
+            type_name = asset_type.name
+        if label is None:
+            abort(404)
+        consequence = f"Every {type_name} asset loses its value for it."
+        back = url_for("assets.type_editor", key=key)
+        return confirm_page("attribute", label, consequence, type_name, back, verb="Remove")
     return act(
         lambda uow: asset_types.remove_attribute(uow, key, name) or f"Removed {name}.",
         url_for("assets.type_editor", key=key),

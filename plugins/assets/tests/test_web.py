@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -108,7 +109,7 @@ def test_ticket_sidebar_shows_equipment_and_linked_items_and_links_more(
         inventory.create_asset(uow, "laptop", {"name": "Rita laptop", "assigned_to": "rita@example.com"})
         vpn = inventory.create_asset(uow, "service", {"name": "VPN"}).asset_tag
         crm = inventory.create_asset(uow, "service", {"name": "CRM"}).asset_tag
-        cmdb.add_relation(uow, {"source": crm, "kind": "depends_on", "target": vpn})
+        relation = cmdb.add_relation(uow, {"source": crm, "kind": "depends_on", "target": vpn}).id
         number = tickets.create_ticket(uow, {"subject": "No VPN", "requester": "rita@example.com"}).number
     sign_in("agent")
     linked = client.post(f"/assets/tickets/{number}/link", data={"tag": vpn})
@@ -119,8 +120,27 @@ def test_ticket_sidebar_shows_equipment_and_linked_items_and_links_more(
     assert "VPN" in panel
     assert "1 affected" in panel
     assert [t["number"] for t in client.get(f"/api/v1/assets/items/{vpn}/tickets").json["open"]] == [number]
-    client.post(f"/assets/items/{vpn}/tickets/{number}/unlink", data={"next": f"/agent/tickets/{number}"})
+    assert f'data-confirm="Unlink {vpn} from #{number}?"' in panel
+    unlink, back = f"/assets/items/{vpn}/tickets/{number}/unlink", {"next": f"/agent/tickets/{number}"}
+    asked = client.post(unlink, data=back).get_data(as_text=True)
+    assert f"Remove link “{vpn} ↔ #{number}”?" in unescape(asked)
+    assert f'name="next" value="/agent/tickets/{number}"' in asked
+    assert "1 affected" in client.get(f"/agent/tickets/{number}").get_data(as_text=True)
+    client.post(unlink, data=back | {"confirm": "yes"})
     assert "No item linked." in client.get(f"/agent/tickets/{number}").get_data(as_text=True)
+
+    client.post("/logout")
+    sign_in("admin")
+    remove = f"/assets/items/{vpn}/relations/{relation}/remove"
+    assert f'data-confirm="Remove the relation “{crm} depends on {vpn}”?"' in unescape(
+        client.get(f"/assets/items/{vpn}").get_data(as_text=True)
+    )
+    asked = client.post(remove).get_data(as_text=True)
+    assert f"Remove relation “{crm} depends on {vpn}”?" in unescape(asked)
+    assert client.post(f"/assets/items/{vpn}/relations/{relation + 99}/remove").status_code == 404, "not asked"
+    assert len(client.get(f"/api/v1/assets/items/{vpn}/relations").json["incoming"]) == 1
+    client.post(remove, data={"confirm": "yes"})
+    assert client.get(f"/api/v1/assets/items/{vpn}/relations").json["incoming"] == []
 
 
 def test_hook_frontdesk_slot_portal_home_shows_my_equipment(desk: Any, client: Any, sign_in: Any) -> None:
@@ -187,7 +207,13 @@ def test_type_editor_adds_changes_and_removes_attributes(client: Any, sign_in: A
         "choices": ["11in"],
         "position": 0,
     }
-    client.post("/assets/types/tablet/attributes/screen/remove")
+    assert 'data-confirm="Remove the attribute “Screen size”' in unescape(page)
+    asked = client.post("/assets/types/tablet/attributes/screen/remove")
+    assert asked.status_code == 200
+    assert "Remove attribute “Screen size”?" in unescape(asked.get_data(as_text=True))
+    assert client.post("/assets/types/tablet/attributes/nothing/remove").status_code == 404, "not asked"
+    assert len(client.get("/api/v1/assets/types/tablet").json["attributes"]) == 1
+    client.post("/assets/types/tablet/attributes/screen/remove", data={"confirm": "yes"})
     assert client.get("/api/v1/assets/types/tablet").json["attributes"] == []
 
 

@@ -88,11 +88,11 @@ class FilesystemStorage:
 
         The fsyncs (of the file, then of the folder it was renamed into) are what make the file
         survive a power cut or a kernel crash once ``save`` has returned, and they are the expensive
-        part (milliseconds per file on a busy disk). Skipping it
-        is safe only where the caller could write the bytes again from a source that still holds
-        them, such as a folder of mail being imported; anything acknowledged to its sender (an
-        upload, a message then deleted from the mail server) must stay durable. A process that is
-        killed loses nothing either way: the written bytes are in the operating system's cache.
+        part (milliseconds per file on a busy disk). Skipping them is safe only where the caller
+        could write the bytes again from a source that still holds them, such as a folder of mail
+        being imported; anything acknowledged to its sender (an upload, a message then deleted from
+        the mail server) must stay durable. A process that is killed loses nothing either way: the
+        written bytes are in the operating system's cache.
         """
         key = uuid.uuid4().hex
         target = self.path(key)

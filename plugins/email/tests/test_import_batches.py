@@ -208,7 +208,7 @@ def test_only_live_mail_waits_for_its_raw_copy_to_reach_the_disk(
     assert [o.outcome for o in ingest_batch(desk, raws, source="import")] == ["created"] * 3
     assert synced == [], "an imported folder still holds its messages"
     assert pipeline.ingest(desk, mail(message_id="<live@example.org>"), source="imap").outcome == "created"
-    assert len(synced) == 1, "the server may delete a message once it is filed"
+    assert synced, "the server may delete a message once it is filed"
 
 
 def test_a_failing_batch_does_not_write_the_raw_copies_still_queued(

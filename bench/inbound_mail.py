@@ -7,6 +7,10 @@ it must land on; accuracy is the share that did.
 
     .venv/bin/python bench/inbound_mail.py                      # 10,000 messages on SQLite
     .venv/bin/python bench/inbound_mail.py --messages 2000 --backend both
+    .venv/bin/python bench/inbound_mail.py --live 1000          # also live mail, one message at a time
+
+Live mail (IMAP, the MTA pipe, the webhook) goes through ``pipeline.ingest`` message by message:
+recorded in one transaction, then processed in another, its raw copy stored durably.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from fixtures import DEFAULT_POSTGRES_URL, SEED, Summary, run_backends
+from fixtures import DEFAULT_POSTGRES_URL, SEED, Summary, fresh_database, run_backends
 from frontdesk_email import tokens
 from frontdesk_email.importer import import_path
 from frontdesk_email.models import InboundMessage, Mailbox
+from frontdesk_email.pipeline import ingest
 from sqlalchemy import func, select
 
 from frontdesk import migrate
@@ -103,7 +108,7 @@ def write_messages(folder: Path, count: int, reply_share: float) -> dict[str, in
     return expected
 
 
-def measure(count: int, reply_share: float) -> Any:
+def measure(count: int, reply_share: float, live: int, postgres_url: str) -> Any:
     def run(backend: str, url: str, workdir: Path, summary: Summary) -> None:
         folder = workdir / "mail"
         expected = write_messages(folder, count, reply_share)
@@ -141,19 +146,41 @@ def measure(count: int, reply_share: float) -> Any:
         summary.notes.append(
             f"{backend}: {elapsed:.1f} s, {tickets} tickets, results {dict(sorted(result.results.items()))}"
         )
+        if live:
+            with fresh_database(backend, workdir, "email_live", postgres_url) as live_url:
+                measure_live(backend, live_url, workdir, live, reply_share, summary)
 
     return run
+
+
+def measure_live(backend: str, url: str, workdir: Path, count: int, reply_share: float, summary: Summary) -> None:
+    """Live mail: ``count`` messages on a fresh desk, each through ``pipeline.ingest`` as it arrives."""
+    folder = workdir / "live-mail"
+    write_messages(folder, count, reply_share)
+    raws = [path.read_bytes() for path in sorted(folder.glob("*.eml"))]
+    with email_desk(url, workdir / "live-instance") as desk:
+        started, cpu = time.perf_counter(), time.process_time()
+        processed = sum(ingest(desk, raw, source="pipe").status == "processed" for raw in raws)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    summary.add(backend, f"live mail, {count} one at a time", f"{count / elapsed:.0f} msg/s")
+    summary.add(backend, "CPU time per message (live)", f"{cpu / count * 1000:.1f} ms")
+    summary.notes.append(f"{backend}: live mail {elapsed:.1f} s, {processed} of {count} processed")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--reply-share", type=float, default=0.3)
+    parser.add_argument("--live", type=int, default=0, help="also feed this many messages one at a time (live mail)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args()
     return run_backends(
-        "email ingest benchmark", args.backend, args.postgres_url, "email", measure(args.messages, args.reply_share)
+        "email ingest benchmark",
+        args.backend,
+        args.postgres_url,
+        "email",
+        measure(args.messages, args.reply_share, args.live, args.postgres_url),
     )
 
 

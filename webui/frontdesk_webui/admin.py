@@ -234,11 +234,9 @@ def tokens() -> tuple[str, int]:
 def revoke_token(token_id: int) -> Response | tuple[str, int]:
     """Revoke an API token once confirmed (``confirm=yes``); without it, ask first: revoking is for good."""
     if not confirmed():
-        with desk().reading(SYSTEM) as uow:  # every user's tokens, as the tokens page lists them
-            token = next((row for row in token_service.list_tokens(uow) if row["id"] == token_id), None)
-        if token is None:
-            abort(404)
-        name = f"{token['name']} ({token['prefix']}…) of {token['user']}"
+        with reading() as uow:
+            token = token_service.get_token(uow, token_id)
+            name = f"{token.name} ({token.prefix}…) of {token.user.email}"
         consequence = "Programs using it are refused from then on; it stays listed as revoked."
         back = url_for("admin.tokens", user=request.args.get("user") or None)
         return confirm_page("API token", name, consequence, "API tokens", back, page=CONFIRM_PAGE, verb="Revoke")

@@ -155,10 +155,8 @@ def delete_view(view_id: int) -> Response | tuple[str, int]:
     """Remove one of your views (or a shared one, for admins) once confirmed; without it, ask first."""
     if not confirmed():
         with desk().reading(me()) as uow:
-            view = saved_views.get_view(uow, view_id)
+            view = saved_views.removable_view(uow, view_id)
             name, shared = view.name, view.owner_id is None
-            if shared and not uow.can("desk.configure"):
-                raise PermissionDenied("only admins remove shared views")
         consequence = "Every agent loses it from their list." if shared else "It goes from your list."
         back = url_for(".saved_view", view_id=view_id)
         return confirm_page("view", name, consequence, name, back, verb="Remove")

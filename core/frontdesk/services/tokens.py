@@ -127,12 +127,18 @@ def list_tokens(uow: UnitOfWork, user_email: str | None = None) -> list[dict[str
     return TokenSchema(many=True).dump(uow.session.scalars(query).all())
 
 
-def revoke_token(uow: UnitOfWork, token_id: int) -> ApiToken:
-    """Revoke a token of the actor (anyone's with ``people.manage``); revoking twice keeps the first time."""
+def get_token(uow: UnitOfWork, token_id: int) -> ApiToken:
+    """A token of the actor (anyone's with ``people.manage``); others are :class:`NotFound`, as unknown ids are."""
     _require_signed_in(uow)
     token = uow.session.get(ApiToken, token_id)
     if token is None or (token.user_id != uow.actor_id and not uow.can("people.manage")):
         raise NotFound(f"no API token with id {token_id}")
+    return token
+
+
+def revoke_token(uow: UnitOfWork, token_id: int) -> ApiToken:
+    """Revoke a token of the actor (anyone's with ``people.manage``); revoking twice keeps the first time."""
+    token = get_token(uow, token_id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         uow.emit("token.revoked", payload={"token_id": token.id, "user_id": token.user_id})

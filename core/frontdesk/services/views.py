@@ -95,10 +95,16 @@ def create_view(uow: UnitOfWork, data: dict[str, Any]) -> SavedView:
     return view
 
 
-def delete_view(uow: UnitOfWork, view_id: int) -> None:
-    """Remove your own view, or a shared one (admins)."""
+def removable_view(uow: UnitOfWork, view_id: int) -> SavedView:
+    """A view the actor may remove: their own, or a shared one (admins); :class:`PermissionDenied` otherwise."""
     view = get_view(uow, view_id)
     if view.owner_id is None and not uow.can("desk.configure"):
         raise PermissionDenied("only admins remove shared views")
+    return view
+
+
+def delete_view(uow: UnitOfWork, view_id: int) -> None:
+    """Remove your own view, or a shared one (admins)."""
+    view = removable_view(uow, view_id)
     uow.session.delete(view)
     uow.emit("view.deleted", payload={"view_id": view_id})

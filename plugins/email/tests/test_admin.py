@@ -43,6 +43,17 @@ def filed(desk: Desk, mail: Any, **fields: Any) -> pipeline.Outcome:
     return pipeline.ingest(desk, mail(**fields), source="webhook")
 
 
+def filed_broken(desk: Desk, mail: Any, monkeypatch: pytest.MonkeyPatch, **fields: Any) -> pipeline.Outcome:
+    """A message filed while processing breaks: recorded as failed, to be retried or discarded."""
+
+    def broken(context: Any) -> None:
+        raise RuntimeError("routing table missing")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "run_stages", broken)
+        return filed(desk, mail, **fields)
+
+
 def from_stranger(desk: Desk, mail: Any, number: int, message_id: str) -> pipeline.Outcome:
     """A reply quoting the ticket's signed Message-ID, from someone who takes no part in it: held for review."""
     signed = tokens.make_message_id(tokens.threading_key(desk.config.secret_key), number, "desk.test")
@@ -136,12 +147,7 @@ def test_the_review_queue_accepts_makes_tickets_and_discards(desk: Desk, admin_c
 def test_failed_messages_are_listed_and_processed_again(
     desk: Desk, admin_client: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(context: Any) -> None:
-        raise RuntimeError("routing table missing")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(pipeline, "run_stages", broken)
-        failed = filed(desk, mail, subject="Broken on arrival")
+    failed = filed_broken(desk, mail, monkeypatch, subject="Broken on arrival")
     assert failed.status == "failed"
     page = admin_client.get("/email/failed").text
     assert "Broken on arrival" in page
@@ -185,12 +191,9 @@ def test_failed_mail_in_the_outbox_is_retried(
 def test_a_failed_message_is_discarded_from_the_failed_page(
     desk: Desk, admin_client: Any, mail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(context: Any) -> None:
-        raise RuntimeError("routing table missing")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(pipeline, "run_stages", broken)
-        failed = [filed(desk, mail, message_id=f"<broken-{n}@example.org>").message_row_id for n in range(2)]
+    failed = [
+        filed_broken(desk, mail, monkeypatch, message_id=f"<broken-{n}@example.org>").message_row_id for n in range(2)
+    ]
     assert "Discard message" in admin_client.get("/email/failed").text
     discarded = admin_client.post(f"/email/review/{failed[0]}/discard", data={"next": "failed"})
     assert discarded.headers["Location"].endswith("/email/failed")

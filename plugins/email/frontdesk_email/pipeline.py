@@ -149,6 +149,11 @@ _KNOWN = (
 )
 
 
+# A message's row, written by a plain INSERT of all its columns (see _record and _file_new).
+_ROW_COLUMNS = tuple(column.key for column in InboundMessage.__table__.columns if column.key != "id")
+_INSERT_ROW = insert(InboundMessage.__table__)
+
+
 def _known(session: Any, dedupe_key: str) -> tuple[int, Outcome | None] | None:
     """The row already recorded under this key, and its outcome unless it still waits to be processed."""
     return _known_keys(session, [dedupe_key]).get(dedupe_key)
@@ -166,7 +171,7 @@ def _record(desk: Desk, raw: bytes, *, source: str, mailbox_id: int | None) -> t
         values = _row_values(raw, found, source, stored.key, mailbox_id=mailbox_id, attempts=0)
         try:
             with desk.db.transaction() as session:
-                return session.scalar(insert(InboundMessage).values(values).returning(InboundMessage.id)), None
+                return session.connection().execute(_INSERT_ROW, values).inserted_primary_key[0], None
         except IntegrityError:  # delivered twice at the same moment: the other delivery's row wins
             desk.storage.delete(stored.key)
             with desk.db.reading() as session:
@@ -326,10 +331,6 @@ def _known_keys(session: Any, keys: list[str]) -> dict[str, tuple[int, Outcome |
         done = None if status == RECEIVED else Outcome("duplicate", outcome, ticket, comment, reason, row_id)
         found[key] = (row_id, done)
     return found
-
-
-_ROW_COLUMNS = tuple(column.key for column in InboundMessage.__table__.columns if column.key != "id")
-_INSERT_ROW = insert(InboundMessage.__table__)
 
 
 def _file_new(uow: UnitOfWork, raw: bytes, found: Envelope, source: str, raw_key: str, intake: Intake) -> Outcome:
